@@ -1,0 +1,4 @@
+"""VisCoder2 training recipes (not implemented yet; see the project's issues)."""
+
+__version__ = "0.0.1.dev0"
+__all__ = ["__version__"]

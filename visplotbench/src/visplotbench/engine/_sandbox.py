@@ -1,0 +1,254 @@
+"""Run a command on untrusted input in a fresh, limited, isolated process.
+
+What every sandboxed process gets (bubblewrap + rlimits + cgroups):
+
+Covered
+  * Filesystem: a new mount namespace that holds only read-only system directories (``/usr``, a
+    curated part of ``/etc``, TeX and font caches), the read-only paths a renderer asks for (e.g. the
+    Python installation), a private ``/tmp`` (tmpfs, size-capped) and the job's own directory at
+    ``/job`` (the only host directory it may write). Home directories, the project checkout, other
+    jobs' directories and secrets are simply not there.
+  * Network: a new, empty network namespace (no interfaces but its own loopback), so no TCP/UDP
+    reaches the host or the outside, including 127.0.0.1 services of the host.
+  * Processes: new PID, IPC, UTS and user namespaces; all capabilities dropped; uid 65534 inside;
+    a new session (no controlling terminal); ``--die-with-parent``. A pids cgroup caps the number of
+    processes (fork bombs) and a memory cgroup caps the memory of all of them together.
+  * Limits: RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0; a wall-clock timeout after which
+    the whole process group and cgroup are SIGKILLed; stdout/stderr capped, and a job that floods its
+    output is killed.
+  * Environment: cleared; only the variables the renderer sets. stdin is /dev/null.
+
+Not covered
+  * Kernel exploits: the sandbox shares the host kernel.
+  * CPU contention between concurrent jobs (no CPU quota beyond RLIMIT_CPU per process).
+  * Total disk use of the job directory (RLIMIT_FSIZE caps each file; the wall timeout caps time).
+  * Where cgroup v1 is not writable, the process and memory caps fall back to RLIMIT_NPROC and
+    RLIMIT_AS, which are weaker (RLIMIT_NPROC is per user and not enforced for root).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from visplotbench.engine._cgroup import JobCgroup, create_job_cgroup
+from visplotbench.engine._types import EnvironmentProblem, Limits
+
+SANDBOX_JOB_DIR = "/job"
+# Output beyond this is not just truncated: the job is killed (an output flood burns CPU and memory).
+_FLOOD_FACTOR = 64
+
+_ETC = (
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "alternatives", "texmf", "localtime",
+    "papersize", "libpaper.d", "mime.types", "passwd", "group", "ghostscript", "asymptote",
+    "chromium", "chromium.d", "ssl/openssl.cnf", "nsswitch.conf", "ImageMagick-6", "X11",
+)
+_RO_SYSTEM = ("/usr", "/var/lib/texmf", "/var/cache/fontconfig", "/opt/lilypond")
+
+
+@dataclass
+class ProcessResult:
+    """What a sandboxed process did.
+
+    Attributes:
+        returncode: exit status (negative: killed by that signal).
+        stdout: standard output, decoded, capped at ``Limits.output_bytes``.
+        stderr: standard error, decoded, capped.
+        timed_out: the wall-clock limit was reached and the job was killed.
+        output_flood: the job wrote far more than the cap and was killed.
+        memory_exceeded: the memory cgroup refused memory or OOM-killed a process.
+        pids_exceeded: the job hit its process cap.
+        wall_s: seconds from start to exit.
+    """
+
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+    output_flood: bool = False
+    memory_exceeded: bool = False
+    pids_exceeded: bool = False
+    wall_s: float = 0.0
+
+
+def bwrap_path() -> str:
+    """The bubblewrap binary, or an EnvironmentProblem that says how to install it."""
+    path = shutil.which("bwrap")
+    if path is None:
+        raise EnvironmentProblem(
+            "bubblewrap (bwrap) is not installed; every render runs inside it. "
+            "Fix: apt-get install bubblewrap (or run `make install`)."
+        )
+    return path
+
+
+def python_ro_paths() -> list[str]:
+    """Read-only paths a sandboxed Python interpreter of this installation needs."""
+    paths = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(__file__))}
+    paths.update(p for p in sys.path if p and os.path.isdir(p))
+    return sorted(p for p in paths if p and not p.startswith(("/usr", "/tmp")))
+
+
+def bwrap_argv(
+    command: list[str],
+    job_dir: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    extra_ro: Iterable[str] = (),
+    tmpfs_mb: int = 256,
+) -> list[str]:
+    """The bubblewrap command line that runs ``command`` with ``job_dir`` mounted at /job."""
+    argv = [
+        bwrap_path(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
+    ]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        host = Path("/") / top
+        if host.is_symlink():
+            argv += ["--symlink", os.readlink(host), f"/{top}"]
+        elif host.is_dir():
+            argv += ["--ro-bind", str(host), f"/{top}"]
+    for path in _RO_SYSTEM:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    for name in _ETC:
+        path = f"/etc/{name}"
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    for path in extra_ro:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    argv += [
+        "--proc", "/proc", "--dev", "/dev",
+        "--size", str(tmpfs_mb * 1024 * 1024), "--tmpfs", "/tmp",
+        "--bind", str(job_dir), SANDBOX_JOB_DIR, "--chdir", SANDBOX_JOB_DIR,
+        "--clearenv",
+    ]
+    base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+                "TMPDIR": "/tmp", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    base_env.update(env or {})
+    for key, value in base_env.items():
+        argv += ["--setenv", key, value]
+    return [*argv, "--", *command]
+
+
+def limited_argv(argv: list[str], limits: Limits, cgroup: JobCgroup | None) -> tuple[list[str], dict[str, str]]:
+    """Wrap ``argv`` so that it joins the job's cgroups and gets its rlimits before it starts.
+
+    A tiny shell writes its own pid into the cgroups and then execs prlimit, so no Python code runs
+    between fork and exec (``preexec_fn`` is unsafe in a threaded program).
+    """
+    prlimit = [
+        "prlimit", f"--cpu={limits.cpu_s}", f"--fsize={limits.file_size_mb * 1024 * 1024}",
+        "--nofile=1024", "--core=0",
+    ]
+    if cgroup is None:  # weaker fallback, see the module docstring
+        prlimit += [f"--as={limits.memory_mb * 1024 * 1024}", f"--nproc={limits.max_processes}"]
+    script = 'for f in $VPB_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; exec "$@"'
+    env = {"PATH": "/usr/bin:/bin", "VPB_CGROUP_PROCS": " ".join(cgroup.procs_files) if cgroup else ""}
+    return ["/bin/sh", "-c", script, "sh", *prlimit, "--", *argv], env
+
+
+class SandboxedProcess:
+    """A sandboxed process with its cgroup; used directly for long-lived workers."""
+
+    def __init__(self, argv: list[str], limits: Limits, *, memory_cgroup: bool = True, pipes: bool = True):
+        self.cgroup = create_job_cgroup(limits.max_processes, limits.memory_mb if memory_cgroup else None)
+        full, env = limited_argv(argv, limits, self.cgroup)
+        pipe = subprocess.PIPE if pipes else subprocess.DEVNULL
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            full, stdin=pipe, stdout=pipe, stderr=subprocess.PIPE, env=env, start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """Kill the process group and everything left in the cgroup, then reap."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+
+    def close(self) -> None:
+        self.kill()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+
+
+def run_sandboxed(
+    command: list[str],
+    job_dir: Path,
+    limits: Limits,
+    *,
+    env: Mapping[str, str] | None = None,
+    extra_ro: Iterable[str] = (),
+) -> ProcessResult:
+    """Run ``command`` inside a fresh sandbox on ``job_dir`` and wait for it, within ``limits``."""
+    argv = bwrap_argv(command, job_dir, env=env, extra_ro=extra_ro)
+    sp = SandboxedProcess(argv, limits)
+    proc = sp.proc
+    assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
+    proc.stdin.close()  # no stdin: tools that prompt (TeX in errorstop mode) would hang on it
+    cap, flood = limits.output_bytes, limits.output_bytes * _FLOOD_FACTOR
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    bufs = {out_fd: bytearray(), err_fd: bytearray()}
+    seen = dict.fromkeys(bufs, 0)
+    sel = selectors.DefaultSelector()
+    for stream in (proc.stdout, proc.stderr):
+        sel.register(stream, selectors.EVENT_READ)
+    deadline = sp.started + limits.wall_s
+    timed_out = flooded = False
+    try:
+        open_streams = 2
+        while open_streams:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            for key, _ in sel.select(timeout=min(remaining, 0.5)):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    open_streams -= 1
+                    continue
+                seen[key.fd] += len(chunk)
+                buf = bufs[key.fd]
+                if len(buf) < cap:
+                    buf += chunk[: cap - len(buf)]
+                if seen[key.fd] > flood:
+                    flooded = True
+                    open_streams = 0
+                    break
+        if timed_out or flooded:
+            sp.kill()
+        else:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                sp.kill()
+    finally:
+        sel.close()
+        memory = sp.cgroup.memory_exceeded() if sp.cgroup else False
+        pids = sp.cgroup.pids_exceeded() if sp.cgroup else False
+        sp.close()
+    out, err = (bytes(bufs[fd]).decode("utf-8", "replace") for fd in (out_fd, err_fd))
+    return ProcessResult(
+        returncode=proc.returncode if proc.returncode is not None else -9,
+        stdout=out, stderr=err, timed_out=timed_out, output_flood=flooded,
+        memory_exceeded=memory, pids_exceeded=pids, wall_s=time.monotonic() - sp.started,
+    )
