@@ -1,0 +1,68 @@
+"""Image checks and normalisation shared by all renderers (numpy, no per-pixel Python loops)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+BLANK_SHARE = 0.98
+MAX_SIDE = 4096
+
+
+def to_rgb_on_white(img: Image.Image) -> Image.Image:
+    """Flatten transparency onto white so that a transparent background reads as white."""
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        img = img.convert("RGBA")
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, img).convert("RGB")
+    return img.convert("RGB")
+
+
+def normalize_png(data: bytes) -> bytes:
+    """Re-encode any image as an RGB PNG on white, capped at MAX_SIDE px, with no metadata.
+
+    Re-encoding with fixed settings makes the bytes depend only on the pixels, which is what
+    makes repeated renders byte-identical.
+    """
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    img = to_rgb_on_white(img)
+    if max(img.size) > MAX_SIDE:
+        img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=False, compress_level=6)
+    return out.getvalue()
+
+
+def dominant_share(data: bytes) -> float:
+    """Share of the pixels covered by the most common colour (0..1)."""
+    img = to_rgb_on_white(Image.open(io.BytesIO(data)))
+    arr = np.asarray(img, dtype=np.uint32)
+    if arr.size == 0:
+        return 1.0
+    packed = (arr[..., 0] << 16) | (arr[..., 1] << 8) | arr[..., 2]
+    _, counts = np.unique(packed.ravel(), return_counts=True)
+    return float(counts.max()) / float(packed.size)
+
+
+def is_blank(data: bytes) -> bool:
+    """True when one colour covers at least 98 % of the image (the original's HTML rule, for all)."""
+    return dominant_share(data) >= BLANK_SHARE
+
+
+def crop_to_content(data: bytes, margin: int = 10) -> bytes:
+    """Crop a white-background image to its content plus a fixed margin (deterministic)."""
+    img = to_rgb_on_white(Image.open(io.BytesIO(data)))
+    arr = np.asarray(img)
+    mask = (arr < 250).any(axis=2)
+    if not mask.any():
+        return normalize_png(data)
+    rows, cols = np.where(mask.any(axis=1))[0], np.where(mask.any(axis=0))[0]
+    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, arr.shape[0])
+    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, arr.shape[1])
+    out = io.BytesIO()
+    img.crop((left, top, right, bottom)).save(out, format="PNG", compress_level=6)
+    return normalize_png(out.getvalue())
+

@@ -1,0 +1,49 @@
+"""Language -> renderer map, imported lazily so that ``import visplotbench`` stays light.
+
+Adding a language is one file + one map entry + one fixture folder + one test file:
+  1. ``visplotbench/src/visplotbench/engine/renderers/<lang>.py``: a ``Renderer`` subclass that sets
+     ``language``, ``source_name``, ``default_limits`` and implements ``render_in`` (run the tool with
+     ``run_sandboxed`` and hand its outputs to ``finish``), ``check`` and ``versions``;
+  2. an entry ``"<lang>": "visplotbench.engine.renderers.<lang>:<Class>"`` in ``LANGUAGES`` below;
+  3. ``tests/visplotbench/fixtures/<lang>/`` with ok, syntax_error, runtime_error, timeout and blank
+     programs (see the other languages' folders);
+  4. ``tests/visplotbench/test_render_<lang>.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from visplotbench.engine.renderers._base import Renderer
+
+LANGUAGES: dict[str, str] = {
+    "python": "visplotbench.engine.renderers.python:PythonRenderer",
+    "vegalite": "visplotbench.engine.renderers.vegalite:VegaLiteRenderer",
+    "mermaid": "visplotbench.engine.renderers.mermaid:MermaidRenderer",
+    "lilypond": "visplotbench.engine.renderers.lilypond:LilyPondRenderer",
+    "svg": "visplotbench.engine.renderers.svg:SvgRenderer",
+    "asymptote": "visplotbench.engine.renderers.asymptote:AsymptoteRenderer",
+    "latex": "visplotbench.engine.renderers.latex:LatexRenderer",
+    "html": "visplotbench.engine.renderers.html:HtmlRenderer",
+}
+
+
+def check_language(language: str) -> str:
+    """Return ``language`` if it is registered, else raise a ValueError that lists the choices."""
+    if language not in LANGUAGES:
+        raise ValueError(f"Unknown language {language!r}. Choose one of: {', '.join(LANGUAGES)}.")
+    return language
+
+
+def renderer_class(language: str) -> type[Renderer]:
+    """Import and return the renderer class registered for ``language``."""
+    module_name, _, class_name = LANGUAGES[check_language(language)].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ImportError(
+            f"The {language} renderer needs a package that is not installed ({exc.name}). "
+            "Fix: pip install 'visplotbench[all]' (or run `make install`)."
+        ) from exc
+    cls: type[Renderer] = getattr(module, class_name)
+    return cls

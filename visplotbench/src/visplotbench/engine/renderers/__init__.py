@@ -1,0 +1,1 @@
+"""One renderer per language; see ``visplotbench.engine.registry`` for how to add one."""

@@ -1,0 +1,147 @@
+"""The small interface every renderer implements, and the helpers they share."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+from visplotbench.engine._errors import clean_excerpt
+from visplotbench.engine._images import is_blank, normalize_png
+from visplotbench.engine._sandbox import ProcessResult
+from visplotbench.engine._types import Limits, RenderJob, RenderResult, RenderStatus
+
+
+class Renderer:
+    """Base class of the per-language renderers.
+
+    A subclass sets ``language``, ``source_name`` and ``default_limits`` and implements
+    ``render_in(job, job_dir)``; ``check()`` raises ``EnvironmentProblem`` with the fix when the
+    tool is missing, and ``versions()`` names the tools. Renderers are created lazily by the pool,
+    are used from several threads at once (at most ``max_concurrency`` jobs) and own any warm
+    process they start until ``close()``.
+    """
+
+    language: ClassVar[str]
+    source_name: ClassVar[str]  # the file the source is written to inside the job dir
+    default_limits: ClassVar[Limits] = Limits()
+    max_concurrency: ClassVar[int] = 2
+
+    def check(self) -> None:
+        """Raise EnvironmentProblem (with the command that fixes it) if this renderer cannot run."""
+
+    def versions(self) -> dict[str, str]:
+        return {}
+
+    def close(self) -> None:
+        """Stop warm processes; the renderer must not be used afterwards."""
+
+    def render_in(self, job: RenderJob, job_dir: Path) -> RenderResult:
+        raise NotImplementedError
+
+    def render(self, job: RenderJob) -> RenderResult:
+        """Write the job's files into a fresh directory, render, and clean up."""
+        start = time.monotonic()
+        with job_directory(job, self.source_name) as job_dir:
+            result = self.render_in(job, job_dir)
+        result.timings["total"] = time.monotonic() - start
+        return result
+
+    def limits_for(self, job: RenderJob) -> Limits:
+        return job.limits or self.default_limits
+
+
+@contextlib.contextmanager
+def job_directory(job: RenderJob, source_name: str) -> Iterator[Path]:
+    """A fresh private directory holding the source file and the data files; removed afterwards."""
+    job_dir = Path(tempfile.mkdtemp(prefix="vpb-job-"))
+    try:
+        job_dir.chmod(0o700)
+        (job_dir / source_name).write_text(job.source, encoding="utf-8")
+        for name, content in job.files.items():
+            target = job_dir / name
+            if target.resolve().parent != job_dir.resolve():
+                raise ValueError(f"data file name {name!r} must be a plain file name")
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+        yield job_dir
+    finally:
+        shutil.rmtree(job_dir, ignore_errors=True)
+
+
+def limit_message(proc: ProcessResult, limits: Limits) -> tuple[RenderStatus, str] | None:
+    """The status and message for a job stopped by one of its limits, or None."""
+    if proc.timed_out:
+        return RenderStatus.TIMEOUT, f"Timeout: the program did not finish within {limits.wall_s:g} s and was stopped."
+    if proc.memory_exceeded:
+        return RenderStatus.ERROR, f"MemoryError: the program exceeded the memory limit of {limits.memory_mb} MiB and was stopped."
+    if proc.output_flood:
+        return RenderStatus.ERROR, "OutputLimitExceeded: the program printed far too much output and was stopped."
+    if proc.returncode in (-24, 128 + 24):  # SIGXCPU: RLIMIT_CPU
+        return RenderStatus.TIMEOUT, f"Timeout: the program used more than {limits.cpu_s} s of CPU time and was stopped."
+    if proc.returncode in (-25, 128 + 25):  # SIGXFSZ: RLIMIT_FSIZE
+        return RenderStatus.ERROR, f"FileSizeLimitExceeded: the program wrote a file larger than {limits.file_size_mb} MiB."
+    return None
+
+
+def finish(
+    language: str,
+    images: list[bytes],
+    *,
+    error: str = "",
+    proc: ProcessResult | None = None,
+    limits: Limits | None = None,
+    tool_versions: dict[str, str] | None = None,
+    timings: dict[str, float] | None = None,
+    notes: list[str] | None = None,
+    clean: bool = True,
+) -> RenderResult:
+    """Decide the status of a finished job in one place, the same way for every language.
+
+    Order: a limit that stopped the job, then an error reported by the tool or program (a figure
+    plus an error is still an error, as in the original), then no image, then blank images.
+    """
+    status = RenderStatus.OK
+    stopped = limit_message(proc, limits) if proc is not None and limits is not None else None
+    if stopped is not None:
+        status, error = stopped
+        if proc is not None and proc.pids_exceeded:
+            error += " (It also hit the process limit.)"
+    elif proc is not None and proc.pids_exceeded and not error:
+        status, error = RenderStatus.ERROR, "ProcessLimitExceeded: the program started too many processes."
+    elif error:
+        status = RenderStatus.ERROR
+        if proc is not None and proc.pids_exceeded:
+            error = "ProcessLimitExceeded: the program started too many processes.\n" + error
+    images = [normalize_png(img) for img in images] if status is RenderStatus.OK or images else []
+    if status is RenderStatus.OK and not images:
+        status = RenderStatus.NO_OUTPUT
+        error = "The program ran without errors but produced no image."
+    elif status is RenderStatus.OK and all(is_blank(img) for img in images):
+        status = RenderStatus.BLANK
+        error = "The program ran without errors but the image is blank (one colour covers at least 98% of it)."
+    return RenderResult(
+        language=language,
+        status=status,
+        images=images,
+        error=clean_excerpt(error) if clean else error,
+        stdout=proc.stdout if proc else "",
+        stderr=proc.stderr if proc else "",
+        timings=dict(timings or {}, **({"run": proc.wall_s} if proc else {})),
+        tool_versions=dict(tool_versions or {}),
+        notes=list(notes or []),
+    )
+
+
+def env_failure(language: str, message: str, proc: ProcessResult | None = None) -> RenderResult:
+    """A result that blames the environment, never the program."""
+    return RenderResult(
+        language=language, status=RenderStatus.ENV_FAILURE, error=message,
+        stdout=proc.stdout if proc else "", stderr=proc.stderr if proc else "",
+    )

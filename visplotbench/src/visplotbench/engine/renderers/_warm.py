@@ -1,0 +1,82 @@
+"""Shared plumbing for renderers that run their jobs in warm sandboxed workers."""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import time
+from pathlib import Path
+
+from visplotbench.engine._sandbox import ProcessResult
+from visplotbench.engine._types import RenderJob, RenderResult
+from visplotbench.engine._worker import WarmWorker, WorkerReply
+from visplotbench.engine.renderers._base import Renderer, env_failure
+
+
+class WorkerPool:
+    """``size`` warm workers of one handler, each serving one job at a time."""
+
+    def __init__(self, make: type[WarmWorker] | None = None, *, size: int, **kwargs: object):
+        self._all = [WarmWorker(**kwargs) for _ in range(size)]  # type: ignore[arg-type]
+        self._free: queue.Queue[WarmWorker] = queue.Queue()
+        for w in self._all:
+            self._free.put(w)
+
+    def acquire(self) -> WarmWorker:
+        return self._free.get()
+
+    def release(self, worker: WarmWorker) -> None:
+        self._free.put(worker)
+
+    def close(self) -> None:
+        for w in self._all:
+            w.close()
+
+
+def reply_as_process(reply: WorkerReply) -> ProcessResult:
+    return ProcessResult(
+        returncode=reply.returncode, stdout=reply.stdout, stderr=reply.stderr, timed_out=reply.timed_out,
+        output_flood=reply.output_flood, memory_exceeded=reply.memory_exceeded,
+        pids_exceeded=reply.pids_exceeded, wall_s=reply.wall_s,
+    )
+
+
+def read_pngs(out_dir: Path) -> list[bytes]:
+    """PNG files a job wrote to ``out/``, in numeric order of their names (0.png, 1.png, ...)."""
+    if not out_dir.is_dir():
+        return []
+    files = [p for p in out_dir.iterdir() if p.suffix == ".png" and p.stem.isdigit() and p.is_file()]
+    return [p.read_bytes() for p in sorted(files, key=lambda p: int(p.stem))]
+
+
+class WarmRenderer(Renderer):
+    """A renderer whose jobs run in a ``WorkerPool``; subclasses build the result from the job dir."""
+
+    pool: WorkerPool
+
+    def run_job(self, job: RenderJob, options: dict | None = None) -> tuple[WorkerReply, Path, float] | RenderResult:
+        """Write the job into a worker's directory and run it; the caller must ``cleanup(job_dir)``."""
+        start = time.monotonic()
+        worker = self.pool.acquire()
+        try:
+            try:
+                job_dir = worker.new_job_dir()
+            except Exception as exc:  # the worker could not start: the environment's fault
+                return env_failure(self.language, str(exc))
+            (job_dir / self.source_name).write_text(job.source, encoding="utf-8")
+            for name, content in job.files.items():
+                if "/" in name or name in ("", ".", ".."):
+                    raise ValueError(f"data file name {name!r} must be a plain file name")
+                target = job_dir / name
+                target.write_bytes(content) if isinstance(content, bytes) else target.write_text(content, encoding="utf-8")
+            reply = worker.run(job_dir, self.limits_for(job), options)
+        finally:
+            self.pool.release(worker)
+        return reply, job_dir, time.monotonic() - start
+
+    @staticmethod
+    def cleanup(job_dir: Path) -> None:
+        shutil.rmtree(job_dir, ignore_errors=True)
+
+    def close(self) -> None:
+        self.pool.close()

@@ -1,0 +1,1 @@
+"""Job handlers that run inside warm sandboxed workers (see ``visplotbench.engine._worker``)."""
