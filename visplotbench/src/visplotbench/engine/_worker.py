@@ -167,7 +167,8 @@ def _run_inproc(handler: object, job: dict) -> dict:
     try:
         handler.run(job["dir"], job.get("options", {}))  # type: ignore[attr-defined]
     except Exception as exc:  # the handler's own error report for the job
-        err.write(f"{type(exc).__name__}: {exc}")
+        # ValueError is the handlers' way of reporting a problem with the input: its text is the report.
+        err.write(str(exc) if type(exc) is ValueError else f"{type(exc).__name__}: {exc}")
         code = 1
     return {"returncode": code, "stdout": "", "stderr": err.getvalue(), "timed_out": False,
             "output_flood": False, "wall_s": time.monotonic() - start}
@@ -290,7 +291,10 @@ class WarmWorker:
             try:
                 proc.proc.stdin.write((json.dumps(request) + "\n").encode())  # type: ignore[attr-defined]
                 proc.proc.stdin.flush()  # type: ignore[attr-defined]
-                line = self._readline(lim.wall_s + 5.0)  # type: ignore[attr-defined]
+                # fork mode: the worker enforces the limit itself, so wait a little longer for its word;
+                # inproc mode: nobody else enforces it, so stop the worker right at the limit.
+                grace = 3.0 if self.mode == "fork" else 0.25
+                line = self._readline(lim.wall_s + grace)  # type: ignore[attr-defined]
             except (BrokenPipeError, OSError):
                 line = ""
             memory = bool(cgroup and cgroup.memory_exceeded())

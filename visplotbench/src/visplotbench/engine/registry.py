@@ -47,3 +47,18 @@ def renderer_class(language: str) -> type[Renderer]:
         ) from exc
     cls: type[Renderer] = getattr(module, class_name)
     return cls
+
+
+# Where a task's CSV data goes for each language (the VisPlotBench convention); others take no file.
+DATA_FILE_NAMES: dict[str, str] = {
+    "python": "data.csv",
+    "vegalite": "data.csv",
+    "latex": "latex.csv",
+    "html": "html.csv",
+}
+
+
+def data_files(language: str, data: str | None) -> dict[str, str | bytes]:
+    """The job files that carry a task's ``data`` column for ``language`` (empty when none)."""
+    name = DATA_FILE_NAMES.get(language)
+    return {name: data} if name and data else {}
