@@ -1,9 +1,9 @@
 """The `visplotbench` command line.
 
-    visplotbench doctor                                   # can every language render here?
-    visplotbench render plot.py --language python -o out.png [--data data.csv]
-    visplotbench examples --out out/examples              # render the bundled example of every language
-    visplotbench assets install                           # pinned JS libraries for offline HTML/Mermaid
+visplotbench doctor                                   # can every language render here?
+visplotbench render plot.py --language python -o out.png [--data data.csv]
+visplotbench examples --out out/examples              # render the bundled example of every language
+visplotbench assets install                           # pinned JS libraries for offline HTML/Mermaid
 """
 
 from __future__ import annotations
@@ -15,8 +15,17 @@ import time
 from pathlib import Path
 
 _EXTENSIONS = {
-    ".py": "python", ".vl.json": "vegalite", ".vl": "vegalite", ".mmd": "mermaid", ".mermaid": "mermaid",
-    ".ly": "lilypond", ".svg": "svg", ".asy": "asymptote", ".tex": "latex", ".html": "html", ".htm": "html",
+    ".py": "python",
+    ".vl.json": "vegalite",
+    ".vl": "vegalite",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+    ".ly": "lilypond",
+    ".svg": "svg",
+    ".asy": "asymptote",
+    ".tex": "latex",
+    ".html": "html",
+    ".htm": "html",
 }
 
 
@@ -35,12 +44,16 @@ def _cmd_render(args: argparse.Namespace) -> int:
     path = Path(args.file)
     language = args.language or _guess_language(path)
     if language not in LANGUAGES:
-        print(f"error: cannot tell the language of {path}; pass --language one of: {', '.join(LANGUAGES)}",
-              file=sys.stderr)
+        print(
+            f"error: cannot tell the language of {path}; pass --language one of: {', '.join(LANGUAGES)}",
+            file=sys.stderr,
+        )
         return 2
     data = Path(args.data).read_text(encoding="utf-8") if args.data else None
     limits = Limits(wall_s=args.timeout) if args.timeout else None
-    job = RenderJob(language, path.read_text(encoding="utf-8"), data_files(language, data), limits, args.all_pages)
+    job = RenderJob(
+        language, path.read_text(encoding="utf-8"), data_files(language, data), limits, args.all_pages
+    )
     with RenderPool() as pool:
         result = pool.render(job)
     out = Path(args.output or path.with_suffix(".png").name)
@@ -49,8 +62,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
         target = out if i == 0 else out.with_name(f"{out.stem}-{i + 1}{out.suffix}")
         target.write_bytes(png)
         written.append(str(target))
-    print(f"{language}: {result.status.value} in {result.timings.get('total', 0):.2f}s"
-          + (f" -> {', '.join(written)}" if written else ""))
+    print(
+        f"{language}: {result.status.value} in {result.timings.get('total', 0):.2f}s"
+        + (f" -> {', '.join(written)}" if written else "")
+    )
     if result.error:
         print(result.error, file=sys.stderr)
     return 0 if result.ok else 1
@@ -72,12 +87,23 @@ def _cmd_examples(args: argparse.Namespace) -> int:
                 target = out / f"{job.language}-{i + 1}.png"
                 target.write_bytes(png)
                 files.append(target.name)
-            summary.append({"language": job.language, "status": result.status.value, "images": files,
-                            "seconds": round(result.timings.get("total", 0.0), 3), "error": result.error})
-            print(f"  {job.language:<10} {result.status.value:<12} {result.timings.get('total', 0):5.2f}s  {' '.join(files)}")
+            summary.append(
+                {
+                    "language": job.language,
+                    "status": result.status.value,
+                    "images": files,
+                    "seconds": round(result.timings.get("total", 0.0), 3),
+                    "error": result.error,
+                }
+            )
+            print(
+                f"  {job.language:<10} {result.status.value:<12} {result.timings.get('total', 0):5.2f}s  {' '.join(files)}"
+            )
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     ok = sum(s["status"] == "ok" for s in summary)
-    print(f"{ok}/{len(summary)} languages rendered in {time.monotonic() - start:.1f}s; images and summary.json in {out}")
+    print(
+        f"{ok}/{len(summary)} languages rendered in {time.monotonic() - start:.1f}s; images and summary.json in {out}"
+    )
     return 0 if ok == len(summary) else 1
 
 
@@ -95,8 +121,9 @@ def _cmd_assets(args: argparse.Namespace) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="visplotbench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="visplotbench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("doctor", help="render a canary in each language; print versions and fixes")

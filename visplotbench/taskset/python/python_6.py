@@ -1,6 +1,6 @@
-import pandas as pd
-import matplotlib.pyplot as plt
 import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
 
 df = pd.read_csv("data.csv")
 dates = pd.to_datetime(df["date"])

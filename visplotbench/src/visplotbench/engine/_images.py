@@ -65,4 +65,3 @@ def crop_to_content(data: bytes, margin: int = 10) -> bytes:
     out = io.BytesIO()
     img.crop((left, top, right, bottom)).save(out, format="PNG", compress_level=6)
     return normalize_png(out.getvalue())
-

@@ -48,9 +48,26 @@ SANDBOX_JOB_DIR = "/job"
 _FLOOD_FACTOR = 64
 
 _ETC = (
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "alternatives", "texmf", "localtime",
-    "papersize", "libpaper.d", "mime.types", "passwd", "group", "ghostscript", "asymptote",
-    "chromium", "chromium.d", "ssl/openssl.cnf", "nsswitch.conf", "ImageMagick-6", "X11",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "fonts",
+    "alternatives",
+    "texmf",
+    "localtime",
+    "papersize",
+    "libpaper.d",
+    "mime.types",
+    "passwd",
+    "group",
+    "ghostscript",
+    "asymptote",
+    "chromium",
+    "chromium.d",
+    "ssl/openssl.cnf",
+    "nsswitch.conf",
+    "ImageMagick-6",
+    "X11",
 )
 _RO_SYSTEM = ("/usr", "/var/lib/texmf", "/var/cache/fontconfig", "/opt/lilypond")
 
@@ -108,8 +125,18 @@ def bwrap_argv(
 ) -> list[str]:
     """The bubblewrap command line that runs ``command`` with ``job_dir`` mounted at /job."""
     argv = [
-        bwrap_path(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-        "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
+        bwrap_path(),
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--uid",
+        "65534",
+        "--gid",
+        "65534",
+        "--hostname",
+        "sandbox",
     ]
     for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         host = Path("/") / top
@@ -128,28 +155,52 @@ def bwrap_argv(
         if os.path.exists(path):
             argv += ["--ro-bind", path, path]
     argv += [
-        "--proc", "/proc", "--dev", "/dev",
-        "--size", str(tmpfs_mb * 1024 * 1024), "--tmpfs", "/tmp",
-        "--bind", str(job_dir), SANDBOX_JOB_DIR, "--chdir", SANDBOX_JOB_DIR,
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(tmpfs_mb * 1024 * 1024),
+        "--tmpfs",
+        "/tmp",
+        "--bind",
+        str(job_dir),
+        SANDBOX_JOB_DIR,
+        "--chdir",
+        SANDBOX_JOB_DIR,
+        "--remount-ro",
+        "/",  # the sandbox's own root (where /etc etc. are mounted) is read-only too
         "--clearenv",
     ]
-    base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-                "TMPDIR": "/tmp", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    base_env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TMPDIR": "/tmp",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }
     base_env.update(env or {})
     for key, value in base_env.items():
         argv += ["--setenv", key, value]
     return [*argv, "--", *command]
 
 
-def limited_argv(argv: list[str], limits: Limits, cgroup: JobCgroup | None) -> tuple[list[str], dict[str, str]]:
+def limited_argv(
+    argv: list[str], limits: Limits, cgroup: JobCgroup | None
+) -> tuple[list[str], dict[str, str]]:
     """Wrap ``argv`` so that it joins the job's cgroups and gets its rlimits before it starts.
 
     A tiny shell writes its own pid into the cgroups and then execs prlimit, so no Python code runs
     between fork and exec (``preexec_fn`` is unsafe in a threaded program).
     """
     prlimit = [
-        "prlimit", f"--cpu={limits.cpu_s}", f"--fsize={limits.file_size_mb * 1024 * 1024}",
-        "--nofile=1024", "--core=0",
+        "prlimit",
+        f"--cpu={limits.cpu_s}",
+        f"--fsize={limits.file_size_mb * 1024 * 1024}",
+        "--nofile=1024",
+        "--core=0",
     ]
     if cgroup is None:  # weaker fallback, see the module docstring
         prlimit += [f"--as={limits.memory_mb * 1024 * 1024}", f"--nproc={limits.max_processes}"]
@@ -167,7 +218,12 @@ class SandboxedProcess:
         pipe = subprocess.PIPE if pipes else subprocess.DEVNULL
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            full, stdin=pipe, stdout=pipe, stderr=subprocess.PIPE, env=env, start_new_session=True,
+            full,
+            stdin=pipe,
+            stdout=pipe,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
         )
 
     def kill(self) -> None:
@@ -249,6 +305,11 @@ def run_sandboxed(
     out, err = (bytes(bufs[fd]).decode("utf-8", "replace") for fd in (out_fd, err_fd))
     return ProcessResult(
         returncode=proc.returncode if proc.returncode is not None else -9,
-        stdout=out, stderr=err, timed_out=timed_out, output_flood=flooded,
-        memory_exceeded=memory, pids_exceeded=pids, wall_s=time.monotonic() - sp.started,
+        stdout=out,
+        stderr=err,
+        timed_out=timed_out,
+        output_flood=flooded,
+        memory_exceeded=memory,
+        pids_exceeded=pids,
+        wall_s=time.monotonic() - sp.started,
     )

@@ -170,8 +170,14 @@ def _run_inproc(handler: object, job: dict) -> dict:
         # ValueError is the handlers' way of reporting a problem with the input: its text is the report.
         err.write(str(exc) if type(exc) is ValueError else f"{type(exc).__name__}: {exc}")
         code = 1
-    return {"returncode": code, "stdout": "", "stderr": err.getvalue(), "timed_out": False,
-            "output_flood": False, "wall_s": time.monotonic() - start}
+    return {
+        "returncode": code,
+        "stdout": "",
+        "stderr": err.getvalue(),
+        "timed_out": False,
+        "output_flood": False,
+        "wall_s": time.monotonic() - start,
+    }
 
 
 def serve(handler_name: str, mode: str) -> None:
@@ -211,8 +217,16 @@ class WorkerReply:
 class WarmWorker:
     """A warm sandboxed worker for one renderer; serves one job at a time (thread-safe)."""
 
-    def __init__(self, handler: str, *, mode: str, sandbox_limits: object, env: dict[str, str] | None = None,
-                 extra_ro: tuple[str, ...] = (), start_timeout_s: float = 60.0):
+    def __init__(
+        self,
+        handler: str,
+        *,
+        mode: str,
+        sandbox_limits: object,
+        env: dict[str, str] | None = None,
+        extra_ro: tuple[str, ...] = (),
+        start_timeout_s: float = 60.0,
+    ):
         self.handler, self.mode, self.env, self.extra_ro = handler, mode, env or {}, extra_ro
         self.sandbox_limits = sandbox_limits
         self.start_timeout_s = start_timeout_s
@@ -231,7 +245,9 @@ class WarmWorker:
         self.root.chmod(0o700)
         argv = bwrap_argv(
             [sys.executable, "-u", "-m", "visplotbench.engine._worker", self.handler, self.mode],
-            self.root, env=self.env, extra_ro=(*python_ro_paths(), *self.extra_ro),
+            self.root,
+            env=self.env,
+            extra_ro=(*python_ro_paths(), *self.extra_ro),
         )
         proc = SandboxedProcess(argv, self.sandbox_limits)  # type: ignore[arg-type]
         self._proc = proc
@@ -279,12 +295,18 @@ class WarmWorker:
 
         with self._lock:
             if self._proc is None or self.root is None or job_dir.parent != self.root:
-                return WorkerReply(-1, "", "", False, False, 0.0, crashed="the worker restarted before the job ran")
+                return WorkerReply(
+                    -1, "", "", False, False, 0.0, crashed="the worker restarted before the job ran"
+                )
             lim = limits
             request = {
-                "dir": f"{SANDBOX_JOB_DIR}/{job_dir.name}", "options": options or {},
-                "wall_s": lim.wall_s, "cpu_s": lim.cpu_s, "memory_mb": lim.memory_mb,  # type: ignore[attr-defined]
-                "file_size_mb": lim.file_size_mb, "output_bytes": lim.output_bytes,  # type: ignore[attr-defined]
+                "dir": f"{SANDBOX_JOB_DIR}/{job_dir.name}",
+                "options": options or {},
+                "wall_s": lim.wall_s,
+                "cpu_s": lim.cpu_s,
+                "memory_mb": lim.memory_mb,  # type: ignore[attr-defined]
+                "file_size_mb": lim.file_size_mb,
+                "output_bytes": lim.output_bytes,  # type: ignore[attr-defined]
             }
             proc = self._proc
             cgroup = proc.cgroup  # type: ignore[attr-defined]
@@ -304,8 +326,17 @@ class WarmWorker:
                 alive = proc.proc.poll() is None  # type: ignore[attr-defined]
                 err = self._stop()
                 reason = "hung" if alive else f"died ({err.strip()[-500:]})"
-                return WorkerReply(-9, "", "", alive, False, lim.wall_s if alive else 0.0,  # type: ignore[attr-defined]
-                                   memory_exceeded=memory, pids_exceeded=pids, crashed=f"the worker {reason}")
+                return WorkerReply(
+                    -9,
+                    "",
+                    "",
+                    alive,
+                    False,
+                    lim.wall_s if alive else 0.0,  # type: ignore[attr-defined]
+                    memory_exceeded=memory,
+                    pids_exceeded=pids,
+                    crashed=f"the worker {reason}",
+                )
             data = json.loads(line)
             reply = WorkerReply(**data, memory_exceeded=memory, pids_exceeded=pids)
             if memory or pids:  # the counters are per worker: start a clean one for the next job

@@ -29,7 +29,9 @@ def diagnose(languages: list[str] | None = None) -> tuple[list[LanguageHealth], 
     """Render each language's canary; return the findings and machine-wide warnings."""
     warnings: list[str] = []
     if shutil.which("bwrap") is None:
-        warnings.append("bubblewrap is missing: no render can run. Fix: apt-get install bubblewrap (or `make install`).")
+        warnings.append(
+            "bubblewrap is missing: no render can run. Fix: apt-get install bubblewrap (or `make install`)."
+        )
     if not cgroups_available():
         warnings.append(
             "cgroup v1 pids/memory controllers are not writable: process and memory caps fall back to "
@@ -40,7 +42,9 @@ def diagnose(languages: list[str] | None = None) -> tuple[list[LanguageHealth], 
 
         missing = missing_assets()
         if missing:
-            warnings.append(f"JavaScript assets missing ({', '.join(missing)}). Fix: visplotbench assets install")
+            warnings.append(
+                f"JavaScript assets missing ({', '.join(missing)}). Fix: visplotbench assets install"
+            )
     except ImportError:
         pass
     found: list[LanguageHealth] = []
@@ -49,11 +53,15 @@ def diagnose(languages: list[str] | None = None) -> tuple[list[LanguageHealth], 
         futures = {lang: pool.submit(job) for lang, job in jobs.items()}
         for lang, future in futures.items():
             result = future.result()
-            health = LanguageHealth(lang, result.status.value, result.timings.get("total", 0.0), result.tool_versions)
+            health = LanguageHealth(
+                lang, result.status.value, result.timings.get("total", 0.0), result.tool_versions
+            )
             if result.status is RenderStatus.ENV_FAILURE:
                 health.status = "unavailable"
             if result.status is not RenderStatus.OK:
-                health.problem = result.error.strip().splitlines()[0] if result.error.strip() else result.status.value
+                health.problem = (
+                    result.error.strip().splitlines()[0] if result.error.strip() else result.status.value
+                )
                 if result.status is RenderStatus.ENV_FAILURE:
                     health.problem = result.error.strip()
             if not health.versions:

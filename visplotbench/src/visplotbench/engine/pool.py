@@ -26,8 +26,9 @@ class RenderPool:
     """
 
     def __init__(self, max_workers: int | None = None):
-        self._executor = ThreadPoolExecutor(max_workers or max(4, 2 * (os.cpu_count() or 2)),
-                                            thread_name_prefix="render")
+        self._executor = ThreadPoolExecutor(
+            max_workers or max(4, 2 * (os.cpu_count() or 2)), thread_name_prefix="render"
+        )
         self._renderers: dict[str, Renderer | EnvironmentProblem] = {}
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
@@ -67,7 +68,9 @@ class RenderPool:
             except EnvironmentProblem as exc:
                 return env_failure(job.language, str(exc))
             except Exception as exc:  # a bug in a renderer must not take the run down or blame the model
-                return env_failure(job.language, f"internal renderer error: {exc!r}\n{traceback.format_exc(limit=5)}")
+                return env_failure(
+                    job.language, f"internal renderer error: {exc!r}\n{traceback.format_exc(limit=5)}"
+                )
         result.timings["queued"] = waited
         return result
 

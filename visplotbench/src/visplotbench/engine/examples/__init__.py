@@ -8,8 +8,14 @@ from visplotbench.engine._types import RenderJob
 from visplotbench.engine.registry import LANGUAGES, data_files
 
 _SOURCES = {
-    "python": "python.py", "vegalite": "vegalite.vl.json", "mermaid": "mermaid.mmd", "lilypond": "lilypond.ly",
-    "svg": "svg.svg", "asymptote": "asymptote.asy", "latex": "latex.tex", "html": "html.html",
+    "python": "python.py",
+    "vegalite": "vegalite.vl.json",
+    "mermaid": "mermaid.mmd",
+    "lilypond": "lilypond.ly",
+    "svg": "svg.svg",
+    "asymptote": "asymptote.asy",
+    "latex": "latex.tex",
+    "html": "html.html",
 }
 
 

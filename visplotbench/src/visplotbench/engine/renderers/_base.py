@@ -78,15 +78,30 @@ def job_directory(job: RenderJob, source_name: str) -> Iterator[Path]:
 def limit_message(proc: ProcessResult, limits: Limits) -> tuple[RenderStatus, str] | None:
     """The status and message for a job stopped by one of its limits, or None."""
     if proc.timed_out:
-        return RenderStatus.TIMEOUT, f"Timeout: the program did not finish within {limits.wall_s:g} s and was stopped."
+        return (
+            RenderStatus.TIMEOUT,
+            f"Timeout: the program did not finish within {limits.wall_s:g} s and was stopped.",
+        )
     if proc.memory_exceeded:
-        return RenderStatus.ERROR, f"MemoryError: the program exceeded the memory limit of {limits.memory_mb} MiB and was stopped."
+        return (
+            RenderStatus.ERROR,
+            f"MemoryError: the program exceeded the memory limit of {limits.memory_mb} MiB and was stopped.",
+        )
     if proc.output_flood:
-        return RenderStatus.ERROR, "OutputLimitExceeded: the program printed far too much output and was stopped."
+        return (
+            RenderStatus.ERROR,
+            "OutputLimitExceeded: the program printed far too much output and was stopped.",
+        )
     if proc.returncode in (-24, 128 + 24):  # SIGXCPU: RLIMIT_CPU
-        return RenderStatus.TIMEOUT, f"Timeout: the program used more than {limits.cpu_s} s of CPU time and was stopped."
+        return (
+            RenderStatus.TIMEOUT,
+            f"Timeout: the program used more than {limits.cpu_s} s of CPU time and was stopped.",
+        )
     if proc.returncode in (-25, 128 + 25):  # SIGXFSZ: RLIMIT_FSIZE
-        return RenderStatus.ERROR, f"FileSizeLimitExceeded: the program wrote a file larger than {limits.file_size_mb} MiB."
+        return (
+            RenderStatus.ERROR,
+            f"FileSizeLimitExceeded: the program wrote a file larger than {limits.file_size_mb} MiB.",
+        )
     return None
 
 
@@ -125,7 +140,9 @@ def finish(
         error = "The program ran without errors but produced no image."
     elif status is RenderStatus.OK and all(is_blank(img) for img in images):
         status = RenderStatus.BLANK
-        error = "The program ran without errors but the image is blank (one colour covers at least 98% of it)."
+        error = (
+            "The program ran without errors but the image is blank (one colour covers at least 98% of it)."
+        )
     return RenderResult(
         language=language,
         status=status,
@@ -142,6 +159,9 @@ def finish(
 def env_failure(language: str, message: str, proc: ProcessResult | None = None) -> RenderResult:
     """A result that blames the environment, never the program."""
     return RenderResult(
-        language=language, status=RenderStatus.ENV_FAILURE, error=message,
-        stdout=proc.stdout if proc else "", stderr=proc.stderr if proc else "",
+        language=language,
+        status=RenderStatus.ENV_FAILURE,
+        error=message,
+        stdout=proc.stdout if proc else "",
+        stderr=proc.stderr if proc else "",
     )

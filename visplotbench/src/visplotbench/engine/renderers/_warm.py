@@ -35,9 +35,14 @@ class WorkerPool:
 
 def reply_as_process(reply: WorkerReply) -> ProcessResult:
     return ProcessResult(
-        returncode=reply.returncode, stdout=reply.stdout, stderr=reply.stderr, timed_out=reply.timed_out,
-        output_flood=reply.output_flood, memory_exceeded=reply.memory_exceeded,
-        pids_exceeded=reply.pids_exceeded, wall_s=reply.wall_s,
+        returncode=reply.returncode,
+        stdout=reply.stdout,
+        stderr=reply.stderr,
+        timed_out=reply.timed_out,
+        output_flood=reply.output_flood,
+        memory_exceeded=reply.memory_exceeded,
+        pids_exceeded=reply.pids_exceeded,
+        wall_s=reply.wall_s,
     )
 
 
@@ -54,7 +59,9 @@ class WarmRenderer(Renderer):
 
     pool: WorkerPool
 
-    def run_job(self, job: RenderJob, options: dict | None = None) -> tuple[WorkerReply, Path, float] | RenderResult:
+    def run_job(
+        self, job: RenderJob, options: dict | None = None
+    ) -> tuple[WorkerReply, Path, float] | RenderResult:
         """Write the job into a worker's directory and run it; the caller must ``cleanup(job_dir)``."""
         start = time.monotonic()
         worker = self.pool.acquire()
@@ -68,7 +75,9 @@ class WarmRenderer(Renderer):
                 if "/" in name or name in ("", ".", ".."):
                     raise ValueError(f"data file name {name!r} must be a plain file name")
                 target = job_dir / name
-                target.write_bytes(content) if isinstance(content, bytes) else target.write_text(content, encoding="utf-8")
+                target.write_bytes(content) if isinstance(content, bytes) else target.write_text(
+                    content, encoding="utf-8"
+                )
             reply = worker.run(job_dir, self.limits_for(job), options)
         finally:
             self.pool.release(worker)

@@ -24,8 +24,12 @@ class SvgRenderer(WarmRenderer):
     max_concurrency = 2
 
     def __init__(self) -> None:
-        self.pool = WorkerPool(size=self.max_concurrency, handler="visplotbench.engine.workers.svg_job",
-                               mode="fork", sandbox_limits=Limits(memory_mb=3072, max_processes=64))
+        self.pool = WorkerPool(
+            size=self.max_concurrency,
+            handler="visplotbench.engine.workers.svg_job",
+            mode="fork",
+            sandbox_limits=Limits(memory_mb=3072, max_processes=64),
+        )
 
     def versions(self) -> dict[str, str]:
         from importlib.metadata import version
@@ -46,8 +50,14 @@ class SvgRenderer(WarmRenderer):
             error = _last_exception(reply.stderr) if reply.returncode != 0 else ""
             if reply.crashed and not reply.timed_out and not error:
                 error = f"The renderer stopped unexpectedly: {reply.crashed}"
-            result = finish(self.language, images, error=error, proc=reply_as_process(reply),
-                            limits=self.limits_for(job), tool_versions=self.versions())
+            result = finish(
+                self.language,
+                images,
+                error=error,
+                proc=reply_as_process(reply),
+                limits=self.limits_for(job),
+                tool_versions=self.versions(),
+            )
         finally:
             self.cleanup(job_dir)
         result.timings["total"] = time.monotonic() - start

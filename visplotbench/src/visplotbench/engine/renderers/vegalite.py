@@ -22,8 +22,12 @@ class VegaLiteRenderer(WarmRenderer):
     max_concurrency = 2
 
     def __init__(self) -> None:
-        self.pool = WorkerPool(size=self.max_concurrency, handler="visplotbench.engine.workers.vegalite_job",
-                               mode="inproc", sandbox_limits=Limits(memory_mb=2048, max_processes=128))
+        self.pool = WorkerPool(
+            size=self.max_concurrency,
+            handler="visplotbench.engine.workers.vegalite_job",
+            mode="inproc",
+            sandbox_limits=Limits(memory_mb=2048, max_processes=128),
+        )
         self._versions: dict[str, str] | None = None
 
     def check(self) -> None:
@@ -33,8 +37,11 @@ class VegaLiteRenderer(WarmRenderer):
         if self._versions is None:
             import vl_convert
 
-            self._versions = {"vl-convert": vl_convert.__version__, "vega": vl_convert.get_vega_version(),
-                              "vega-lite": ",".join(vl_convert.get_vegalite_versions())}
+            self._versions = {
+                "vl-convert": vl_convert.__version__,
+                "vega": vl_convert.get_vega_version(),
+                "vega-lite": ",".join(vl_convert.get_vegalite_versions()),
+            }
         return self._versions
 
     def render(self, job: RenderJob) -> RenderResult:
@@ -47,8 +54,14 @@ class VegaLiteRenderer(WarmRenderer):
             error = reply.stderr.strip()
             if reply.crashed and not reply.timed_out and not error:
                 error = f"The renderer stopped unexpectedly ({reply.crashed})."
-            result = finish(self.language, read_pngs(job_dir / "out"), error=error, proc=reply_as_process(reply),
-                            limits=self.limits_for(job), tool_versions=self.versions())
+            result = finish(
+                self.language,
+                read_pngs(job_dir / "out"),
+                error=error,
+                proc=reply_as_process(reply),
+                limits=self.limits_for(job),
+                tool_versions=self.versions(),
+            )
         finally:
             self.cleanup(job_dir)
         result.timings["total"] = time.monotonic() - start

@@ -19,4 +19,6 @@ def run(job_dir: str, options: dict) -> None:
     os.makedirs("out", exist_ok=True)
     with open("main.svg", "rb") as f:
         data = f.read()
-    cairosvg.svg2png(bytestring=data, write_to="out/0.png", unsafe=False, scale=float(options.get("scale", 1.0)))
+    cairosvg.svg2png(
+        bytestring=data, write_to="out/0.png", unsafe=False, scale=float(options.get("scale", 1.0))
+    )

@@ -24,8 +24,10 @@ def warm() -> None:
 
     _vl = vl_convert
     # The first conversion starts the embedded JS runtime (~0.8 s): pay it once per worker.
-    _vl.vegalite_to_png({"mark": "point", "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a"}}},
-                        allowed_base_urls=[])
+    _vl.vegalite_to_png(
+        {"mark": "point", "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a"}}},
+        allowed_base_urls=[],
+    )
 
 
 def _number(text: str) -> Any:
@@ -84,8 +86,23 @@ def _version(spec: dict[str, Any]) -> str | None:
 
 
 _MARKS = {
-    "arc", "area", "bar", "boxplot", "circle", "errorband", "errorbar", "geoshape", "image", "line",
-    "point", "rect", "rule", "square", "text", "tick", "trail",
+    "arc",
+    "area",
+    "bar",
+    "boxplot",
+    "circle",
+    "errorband",
+    "errorbar",
+    "geoshape",
+    "image",
+    "line",
+    "point",
+    "rect",
+    "rule",
+    "square",
+    "text",
+    "tick",
+    "trail",
 }
 
 
@@ -98,7 +115,9 @@ def check_marks(node: Any, path: str = "spec") -> None:
         mark = node.get("mark")
         name = mark.get("type") if isinstance(mark, dict) else mark
         if isinstance(name, str) and name not in _MARKS:
-            raise ValueError(f"SpecError: unknown mark type {name!r} at {path}; valid marks: {', '.join(sorted(_MARKS))}.")
+            raise ValueError(
+                f"SpecError: unknown mark type {name!r} at {path}; valid marks: {', '.join(sorted(_MARKS))}."
+            )
         for key in ("layer", "concat", "hconcat", "vconcat", "spec"):
             if key in node:
                 check_marks(node[key], f"{path}.{key}")
@@ -118,8 +137,9 @@ def run(job_dir: str, options: dict) -> None:
     spec = inline_data(spec, rows)
     check_marks(spec)
     try:
-        png = _vl.vegalite_to_png(spec, vl_version=_version(spec), scale=float(options.get("scale", 2.0)),
-                                  allowed_base_urls=[])
+        png = _vl.vegalite_to_png(
+            spec, vl_version=_version(spec), scale=float(options.get("scale", 2.0)), allowed_base_urls=[]
+        )
     except ValueError as exc:
         # Keep vl-convert's message, drop the JS stack frames (they point into the bundle, not the spec).
         lines = [ln for ln in str(exc).splitlines() if not ln.lstrip().startswith("at ")]

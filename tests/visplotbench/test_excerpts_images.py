@@ -1,0 +1,52 @@
+"""Error excerpts and image checks shared by all renderers."""
+
+import io
+
+from PIL import Image
+from visplotbench.engine._errors import MAX_EXCERPT_CHARS, clean_excerpt
+from visplotbench.engine._images import crop_to_content, is_blank, normalize_png
+
+
+def png(color=(255, 255, 255), size=(100, 100), draw=None) -> bytes:
+    img = Image.new("RGBA" if len(color) == 4 else "RGB", size, color)
+    if draw:
+        for xy in draw:
+            img.putpixel(xy, (0, 0, 0) if len(color) == 3 else (0, 0, 0, 255))
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_excerpt_strips_ansi_paths_and_folds_repeats():
+    raw = (
+        "\x1b[31mError\x1b[0m in /job/main.py line 3\n"
+        + "warning: same\n" * 50
+        + "/tmp/vpb-job-x1/data.csv missing\n"
+    )
+    out = clean_excerpt(raw)
+    assert "\x1b" not in out and "/job/" not in out and "/tmp/vpb-job" not in out
+    assert "main.py line 3" in out and "repeated 48 more times" in out
+
+
+def test_excerpt_is_bounded_and_keeps_head_and_tail():
+    raw = "FIRST LINE\n" + "\n".join(f"line {i}" for i in range(5000)) + "\nLAST LINE"
+    out = clean_excerpt(raw)
+    assert len(out) <= MAX_EXCERPT_CHARS + 60
+    assert out.startswith("FIRST LINE") and out.endswith("LAST LINE") and "characters cut" in out
+
+
+def test_blank_detection():
+    assert is_blank(png())
+    assert is_blank(png((0, 0, 0, 0)))  # fully transparent reads as white
+    assert not is_blank(png(size=(10, 10), draw=[(x, y) for x in range(5) for y in range(5)]))
+
+
+def test_normalize_is_deterministic_and_flattens_alpha():
+    a = normalize_png(png((10, 20, 30, 128)))
+    assert a == normalize_png(png((10, 20, 30, 128)))
+    assert Image.open(io.BytesIO(a)).mode == "RGB"
+
+
+def test_crop_to_content_keeps_a_fixed_margin():
+    cropped = crop_to_content(png(size=(200, 200), draw=[(100, 100)]), margin=10)
+    assert Image.open(io.BytesIO(cropped)).size == (21, 21)
