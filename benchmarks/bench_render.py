@@ -1,0 +1,78 @@
+"""Renders per second per language through one RenderPool (a benchmark, not a test).
+
+    python benchmarks/bench_render.py [--seconds-per-language 10] [--languages python svg ...]
+
+Programs: the bundled task set's reference programs (Asymptote: 2-D ones only), or the bundled
+examples when the task set is not built. Phase 1 warms every renderer up (workers, browser);
+phase 2 measures each language alone in the shared pool; phase 3 renders a mix of all languages at
+once and reports the overall rate. Numbers depend on the machine: report them, do not assert them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import platform
+import time
+
+from visplotbench.engine import LANGUAGES, RenderJob, RenderPool
+from visplotbench.engine.examples import example_job
+from visplotbench.engine.registry import data_files
+
+TARGETS = {"python": 4, "vegalite": 20, "svg": 40, "mermaid": 6, "html": 8, "latex": 2.5, "asymptote": 2.4,
+           "lilypond": 0.55}
+_3D = ("three", "graph3", "solids", "surface(")
+
+
+def programs(language: str) -> list[RenderJob]:
+    try:
+        from visplotbench.tasks import load_bundled_rows
+
+        rows = load_bundled_rows(language)
+    except (ValueError, ImportError, OSError):
+        rows = []
+    jobs = [RenderJob(language, r.code, data_files(language, r.data)) for r in rows
+            if language != "asymptote" or not any(k in r.code for k in _3D)]
+    return jobs or [example_job(language)]
+
+
+def measure(pool: RenderPool, jobs: list[RenderJob]) -> tuple[float, collections.Counter]:
+    start = time.monotonic()
+    statuses = collections.Counter(r.status.value for r in pool.map(jobs))
+    return time.monotonic() - start, statuses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--languages", nargs="*", default=list(LANGUAGES))
+    parser.add_argument("--seconds-per-language", type=float, default=8.0,
+                        help="aim for about this much work per language (job counts follow the targets)")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, {platform.platform()}")
+    pool = RenderPool()
+    try:
+        sets = {lang: programs(lang) for lang in args.languages}
+        t0 = time.monotonic()
+        warm = measure(pool, [jobs[0] for jobs in sets.values()])
+        print(f"warm-up (first job of every language, in parallel): {time.monotonic() - t0:.1f}s {dict(warm[1])}")
+        rows = []
+        mixed: list[RenderJob] = []
+        for lang, jobs in sets.items():
+            n = max(4, int(TARGETS.get(lang, 2) * args.seconds_per_language))
+            batch = [jobs[i % len(jobs)] for i in range(n)]
+            mixed += batch[: max(2, n // 4)]
+            seconds, statuses = measure(pool, batch)
+            rows.append((lang, n, seconds, n / seconds, statuses))
+        print(f"\n{'language':<10} {'jobs':>5} {'seconds':>8} {'renders/s':>10} {'target':>7}  statuses")
+        for lang, n, seconds, rate, statuses in rows:
+            print(f"{lang:<10} {n:>5} {seconds:>8.2f} {rate:>10.2f} {TARGETS.get(lang, 0):>7}  {dict(statuses)}")
+        seconds, statuses = measure(pool, mixed)
+        print(f"\nmixed: {len(mixed)} jobs of all languages at once in {seconds:.2f}s = {len(mixed) / seconds:.2f} renders/s "
+              f"{dict(statuses)}")
+    finally:
+        pool.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The VisPlotBench row schema (plus our reference ``code``) and its parquet/Hub encoding."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+# The columns of TIGER-Lab/VisPlotBench (every config), then our reference solution.
+COLUMNS = ("id", "task__plot_description", "task__plot_style", "data", "used_lib", "vis_cate", "subtype",
+           "image", "code")
+
+# Declared to `datasets` through the parquet schema metadata, so `image` loads as an Image feature.
+HF_FEATURES = {
+    "id": {"dtype": "string", "_type": "Value"},
+    "task__plot_description": {"dtype": "string", "_type": "Value"},
+    "task__plot_style": {"dtype": "string", "_type": "Value"},
+    "data": {"dtype": "string", "_type": "Value"},
+    "used_lib": {"feature": {"dtype": "string", "_type": "Value"}, "_type": "List"},
+    "vis_cate": {"dtype": "string", "_type": "Value"},
+    "subtype": {"dtype": "string", "_type": "Value"},
+    "image": {"_type": "Image"},
+    "code": {"dtype": "string", "_type": "Value"},
+}
+
+
+@dataclass
+class TaskRow:
+    """One task as stored (VisPlotBench columns + ``code``); ``image`` holds PNG bytes (may be empty)."""
+
+    id: str
+    task__plot_description: str
+    task__plot_style: str
+    data: str
+    used_lib: list[str]
+    vis_cate: str
+    subtype: str
+    image: bytes = b""
+    code: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def language(self) -> str:
+        return self.id.rsplit("_", 1)[0]
+
+
+def arrow_schema():  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    fields = [
+        pa.field("id", pa.string()),
+        pa.field("task__plot_description", pa.string()),
+        pa.field("task__plot_style", pa.string()),
+        pa.field("data", pa.string()),
+        pa.field("used_lib", pa.list_(pa.string())),
+        pa.field("vis_cate", pa.string()),
+        pa.field("subtype", pa.string()),
+        pa.field("image", pa.struct([pa.field("bytes", pa.binary()), pa.field("path", pa.string())])),
+        pa.field("code", pa.string()),
+    ]
+    meta = {"huggingface": json.dumps({"info": {"features": HF_FEATURES}})}
+    return pa.schema(fields, metadata=meta)
+
+
+def rows_to_table(rows: list[TaskRow]):  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    columns = {name: [] for name in COLUMNS}  # type: dict[str, list]
+    for row in rows:
+        for name in COLUMNS:
+            value = getattr(row, name)
+            if name == "image":
+                value = {"bytes": value or None, "path": f"{row.id}.png" if value else None}
+            columns[name].append(value)
+    return pa.table(columns, schema=arrow_schema())
+
+
+def table_to_rows(table) -> list[TaskRow]:  # type: ignore[no-untyped-def]
+    rows = []
+    for record in table.to_pylist():
+        image = record.get("image") or {}
+        rows.append(TaskRow(
+            id=record["id"], task__plot_description=record["task__plot_description"] or "",
+            task__plot_style=record["task__plot_style"] or "", data=record["data"] or "",
+            used_lib=list(record["used_lib"] or []), vis_cate=record["vis_cate"] or "",
+            subtype=record["subtype"] or "", image=(image.get("bytes") or b"") if isinstance(image, dict) else b"",
+            code=record.get("code") or "",
+        ))
+    return rows
