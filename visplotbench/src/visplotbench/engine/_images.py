@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image
+if TYPE_CHECKING:
+    from PIL import Image
 
 BLANK_SHARE = 0.98
 MAX_SIDE = 4096
 
 
+def _open(data: bytes) -> Image.Image:
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    return img
+
+
 def to_rgb_on_white(img: Image.Image) -> Image.Image:
     """Flatten transparency onto white so that a transparent background reads as white."""
+    from PIL import Image
+
     if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
         img = img.convert("RGBA")
         background = Image.new("RGBA", img.size, (255, 255, 255, 255))
@@ -26,9 +37,9 @@ def normalize_png(data: bytes) -> bytes:
     Re-encoding with fixed settings makes the bytes depend only on the pixels, which is what
     makes repeated renders byte-identical.
     """
-    img = Image.open(io.BytesIO(data))
-    img.load()
-    img = to_rgb_on_white(img)
+    from PIL import Image
+
+    img = to_rgb_on_white(_open(data))
     if max(img.size) > MAX_SIDE:
         img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
@@ -38,8 +49,9 @@ def normalize_png(data: bytes) -> bytes:
 
 def dominant_share(data: bytes) -> float:
     """Share of the pixels covered by the most common colour (0..1)."""
-    img = to_rgb_on_white(Image.open(io.BytesIO(data)))
-    arr = np.asarray(img, dtype=np.uint32)
+    import numpy as np
+
+    arr = np.asarray(to_rgb_on_white(_open(data)), dtype=np.uint32)
     if arr.size == 0:
         return 1.0
     packed = (arr[..., 0] << 16) | (arr[..., 1] << 8) | arr[..., 2]
@@ -54,7 +66,9 @@ def is_blank(data: bytes) -> bool:
 
 def crop_to_content(data: bytes, margin: int = 10) -> bytes:
     """Crop a white-background image to its content plus a fixed margin (deterministic)."""
-    img = to_rgb_on_white(Image.open(io.BytesIO(data)))
+    import numpy as np
+
+    img = to_rgb_on_white(_open(data))
     arr = np.asarray(img)
     mask = (arr < 250).any(axis=2)
     if not mask.any():
