@@ -27,9 +27,9 @@ _3D = ("three", "graph3", "solids", "surface(")
 
 def programs(language: str) -> list[RenderJob]:
     try:
-        from visplotbench.tasks import load_bundled_rows
+        from visplotbench.tasks import load_bundled
 
-        rows = load_bundled_rows(language)
+        rows = load_bundled(language)
     except (ValueError, ImportError, OSError):
         rows = []
     jobs = [RenderJob(language, r.code, data_files(language, r.data)) for r in rows

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from visplotbench.engine import LANGUAGES, RenderJob, RenderPool
 from visplotbench.engine.registry import data_files
-from visplotbench.tasks import BUNDLED_DIR, TaskRow, bundled_parquet, load_bundled_rows
+from visplotbench.tasks import BUNDLED_DIR, Task, bundled_parquet, load_bundled
 from visplotbench.tasks._schema import rows_to_table
 
 SOURCES = Path(__file__).resolve().parent.parent / "visplotbench" / "taskset"
@@ -53,7 +53,7 @@ vegalite, latex and html; Asymptote data-definition code or empty; empty for mer
 """
 
 
-def read_sources(language: str) -> list[TaskRow]:
+def read_sources(language: str) -> list[Task]:
     folder = SOURCES / language
     rows = []
     metas = [p for p in folder.glob(f"{language}_*.json") if p.stem.rsplit("_", 1)[1].isdigit()]
@@ -66,12 +66,12 @@ def read_sources(language: str) -> list[TaskRow]:
             if (folder / f"{task_id}.{suffix}").exists():
                 data = (folder / f"{task_id}.{suffix}").read_text(encoding="utf-8")
         used_lib = meta["used_lib"] if isinstance(meta["used_lib"], list) else [meta["used_lib"]]
-        rows.append(TaskRow(task_id, meta["task__plot_description"], meta["task__plot_style"], data,
+        rows.append(Task(task_id, meta["task__plot_description"], meta["task__plot_style"], data,
                             used_lib, meta["vis_cate"], meta["subtype"], b"", code))
     return rows
 
 
-def category_table(rows: list[TaskRow]) -> str:
+def category_table(rows: list[Task]) -> str:
     languages = [lang for lang in LANGUAGES if any(r.language == lang for r in rows)]
     counts = collections.Counter((r.vis_cate, r.language) for r in rows)
     categories = sorted({r.vis_cate for r in rows})
@@ -90,7 +90,7 @@ def main() -> int:
     parser.add_argument("--languages", nargs="*", default=list(LANGUAGES))
     args = parser.parse_args()
 
-    all_rows: dict[str, list[TaskRow]] = {lang: read_sources(lang) for lang in args.languages}
+    all_rows: dict[str, list[Task]] = {lang: read_sources(lang) for lang in args.languages}
     jobs = [(row, RenderJob(lang, row.code, data_files(lang, row.data)))
             for lang, rows in all_rows.items() for row in rows]
     failures, differs = [], []
@@ -104,7 +104,7 @@ def main() -> int:
     print(f"rendered {len(jobs)} reference programs in {time.monotonic() - start:.1f}s")
     if args.check:
         for lang, rows in all_rows.items():
-            stored = {r.id: r.image for r in load_bundled_rows(lang)}
+            stored = {r.id: r.image for r in load_bundled(lang)}
             differs += [r.id for r in rows if r.image and stored.get(r.id) != r.image]
             differs += [f"{i} (not in the sources)" for i in stored if i not in {r.id for r in rows}]
     for line in failures:
@@ -125,7 +125,7 @@ def main() -> int:
     existing = sorted(p.parent.name for p in BUNDLED_DIR.glob("*/test-00000-of-00001.parquet"))
     configs = "\n".join(f"- config_name: {lang}\n  data_files:\n  - split: test\n    path: {lang}/test-*.parquet"
                         for lang in LANGUAGES if lang in existing)
-    all_stored = [r for lang in LANGUAGES if lang in existing for r in load_bundled_rows(lang)]
+    all_stored = [r for lang in LANGUAGES if lang in existing for r in load_bundled(lang)]
     (BUNDLED_DIR / "README.md").write_text(CARD_HEAD.format(configs=configs, table=category_table(all_stored)))
     print(category_table(every))
     return 0

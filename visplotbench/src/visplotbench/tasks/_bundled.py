@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from visplotbench.tasks._schema import TaskRow, table_to_rows
+from visplotbench.tasks._schema import Task, table_to_rows
 
 BUNDLED_DIR = Path(str(resources.files("visplotbench.tasks") / "bundled"))
 
@@ -19,7 +19,7 @@ def bundled_parquet(language: str) -> Path:
     return BUNDLED_DIR / language / "test-00000-of-00001.parquet"
 
 
-def load_bundled_rows(language: str) -> list[TaskRow]:
+def load_bundled(language: str) -> list[Task]:
     """The bundled tasks of ``language`` (ValueError naming the choices when there are none)."""
     path = bundled_parquet(language)
     if not path.exists():
@@ -27,4 +27,4 @@ def load_bundled_rows(language: str) -> list[TaskRow]:
         raise ValueError(f"No bundled tasks for {language!r}; bundled languages: {', '.join(have) or 'none'}.")
     import pyarrow.parquet as pq
 
-    return table_to_rows(pq.read_table(path))
+    return table_to_rows(pq.read_table(path), language)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # The columns of TIGER-Lab/VisPlotBench (every config), then our reference solution.
 COLUMNS = ("id", "task__plot_description", "task__plot_style", "data", "used_lib", "vis_cate", "subtype",
@@ -24,8 +24,21 @@ HF_FEATURES = {
 
 
 @dataclass
-class TaskRow:
-    """One task as stored (VisPlotBench columns + ``code``); ``image`` holds PNG bytes (may be empty)."""
+class Task:
+    """One VisPlotBench task.
+
+    Attributes:
+        id: ``<language>_<n>``.
+        task__plot_description: what to draw (the "Task Description").
+        task__plot_style: how it should look (the "Style Description").
+        data: the language's data payload (CSV, Asymptote data code, or empty).
+        used_lib: libraries the task is meant for (a list, as on the Hub).
+        vis_cate: visual category (13 values).
+        subtype: visual subtype.
+        image: the reference image as PNG bytes (empty when absent).
+        code: a reference solution (empty when the source has none, as on the Hub).
+        language: the language key; taken from ``id`` when not given.
+    """
 
     id: str
     task__plot_description: str
@@ -36,11 +49,11 @@ class TaskRow:
     subtype: str
     image: bytes = b""
     code: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    language: str = ""
 
-    @property
-    def language(self) -> str:
-        return self.id.rsplit("_", 1)[0]
+    def __post_init__(self) -> None:
+        if not self.language:
+            self.language = self.id.rsplit("_", 1)[0]
 
 
 def arrow_schema():  # type: ignore[no-untyped-def]
@@ -61,7 +74,7 @@ def arrow_schema():  # type: ignore[no-untyped-def]
     return pa.schema(fields, metadata=meta)
 
 
-def rows_to_table(rows: list[TaskRow]):  # type: ignore[no-untyped-def]
+def rows_to_table(rows: list[Task]):  # type: ignore[no-untyped-def]
     import pyarrow as pa
 
     columns = {name: [] for name in COLUMNS}  # type: dict[str, list]
@@ -74,15 +87,15 @@ def rows_to_table(rows: list[TaskRow]):  # type: ignore[no-untyped-def]
     return pa.table(columns, schema=arrow_schema())
 
 
-def table_to_rows(table) -> list[TaskRow]:  # type: ignore[no-untyped-def]
+def table_to_rows(table, language: str = "") -> list[Task]:  # type: ignore[no-untyped-def]
     rows = []
     for record in table.to_pylist():
         image = record.get("image") or {}
-        rows.append(TaskRow(
+        rows.append(Task(
             id=record["id"], task__plot_description=record["task__plot_description"] or "",
             task__plot_style=record["task__plot_style"] or "", data=record["data"] or "",
             used_lib=list(record["used_lib"] or []), vis_cate=record["vis_cate"] or "",
             subtype=record["subtype"] or "", image=(image.get("bytes") or b"") if isinstance(image, dict) else b"",
-            code=record.get("code") or "",
+            code=record.get("code") or "", language=language,
         ))
     return rows
