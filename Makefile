@@ -8,10 +8,15 @@ VPB := $(VENV)/bin/visplotbench
 install:
 	bash scripts/install.sh
 
-# The main job on built-in defaults: check the machine, then render the bundled example of every language.
+# The benchmark on built-in defaults: check the machine, then run VisPlotBench on the bundled tasks with
+# MODEL (default: the gold backend, which replays every reference solution), K self-debug rounds.
+# `make run MODEL=openai:gpt-4.1` (OPENAI_API_KEY set) or MODEL=transformers:/path/to/checkpoint.
+MODEL ?= gold
+K ?= 3
+RUN_DIR ?= runs/$(subst :,_,$(subst /,_,$(MODEL)))
 run: install
 	-$(VPB) doctor
-	$(VPB) examples --out out/examples
+	$(VPB) run --model $(MODEL) --languages all --self-debug $(K) --out $(RUN_DIR) --resume
 
 test: install
 	$(PY) -m pytest -q
