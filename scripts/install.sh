@@ -34,8 +34,8 @@ if [ ! -f "$stamp" ]; then
   echo "[install] pip: the three distributions (editable) and dev tools"
   $VPY -m pip install -q --upgrade pip
   # torch first, pinned: an unpinned torch pulls a multi-GB CUDA build on CPU machines.
-  if ! $VPY -c "import torch" 2>/dev/null && grep -q '"torch' viscoder2_train/pyproject.toml; then
-    $VPY -m pip install -q "torch==2.13.0"
+  if ! $VPY -c "import torch" 2>/dev/null; then
+    $VPY -m pip install -q "torch==${TORCH_VERSION:-2.13.0}"
   fi
   $VPY -m pip install -q -e "./visplotbench[all]" -e ./viscode_multi -e ./viscoder2_train -e ".[dev]"
   rm -f .venv/.installed-*
