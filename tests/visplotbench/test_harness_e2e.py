@@ -150,3 +150,22 @@ def test_gold_run_passes_every_bundled_task(tmp_path):
     assert summary.complete and summary.total_tasks >= 128
     for lang, s in summary.languages.items():
         assert s.tasks >= 16 and s.rate(0) == 1.0, lang
+
+
+def test_transformers_backend_through_the_cli(tmp_path):
+    """`visplotbench run --model transformers:<path>` with a tiny random local model: every attempt recorded."""
+    from tiny_model import build_tiny_model
+
+    model = build_tiny_model(tmp_path / "tiny")
+    out = tmp_path / "tiny-run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "visplotbench.cli", "run", "--model", f"transformers:{model}", "--out", str(out),
+         "--languages", "svg", "--limit", "2", "--self-debug", "1", "--no-cache", "--no-progress",
+         "--backend-option", "max_new_tokens=16", "--backend-option", "batch_size=2"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    records = RunStore(out).load()
+    assert {(r.task_id, r.round) for r in records} == {("svg_1", 0), ("svg_2", 0), ("svg_1", 1), ("svg_2", 1)}
+    assert all(r.reply for r in records if r.round == 0)
+    assert "overall" in proc.stdout
