@@ -1,0 +1,35 @@
+"""Reports of a run folder: ``report.md`` (the paper's tables) and ``report.html`` (one offline file).
+
+    from visplotbench.report import write_reports
+    write_reports("runs/openai_gpt-4.1")   # -> {"markdown": .../report.md, "html": .../report.html}
+
+Both are rebuilt from ``config.json`` and ``results.jsonl`` (see ``load_run``), so they can be
+regenerated at any time, also for a run that is still going or was interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from visplotbench.report._data import RunData, TaskView, load_run
+from visplotbench.report._html import render_html
+from visplotbench.report._markdown import render_markdown
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_reports(run_folder: str | Path) -> dict[str, Path]:
+    """Write ``report.md`` and ``report.html`` into ``run_folder`` and return their paths."""
+    run = load_run(run_folder)
+    paths = {"markdown": run.folder / "report.md", "html": run.folder / "report.html"}
+    _write(paths["markdown"], render_markdown(run))
+    _write(paths["html"], render_html(run))
+    return paths
+
+
+__all__ = ["RunData", "TaskView", "load_run", "render_html", "render_markdown", "write_reports"]

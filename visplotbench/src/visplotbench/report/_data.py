@@ -1,0 +1,235 @@
+"""Read a run folder into one typed ``RunData`` that both reports draw from.
+
+The pass rates are always recomputed from ``results.jsonl`` with ``harness.summarize`` (the records are
+the source of truth; a ``summary.json`` left by an interrupted, resumed run can be stale). The
+denominators come from ``config.json`` (``tasks.per_language``): tasks that have no record yet are
+counted as "not run", so a partial run never shows inflated rates. ``summary.json`` only supplies the
+wall time, or the whole summary when there are no records at all.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from visplotbench.harness._metrics import LanguageSummary, RunSummary, summarize
+from visplotbench.harness._records import AttemptRecord
+from visplotbench.harness._store import RunStore
+
+# The paper's column order and spelling (Table 3).
+LANGUAGE_ORDER = ("python", "vegalite", "lilypond", "mermaid", "svg", "latex", "asymptote", "html")
+LANGUAGE_NAMES = {
+    "python": "Python",
+    "vegalite": "Vega-Lite",
+    "lilypond": "LilyPond",
+    "mermaid": "Mermaid",
+    "svg": "SVG",
+    "latex": "LaTeX",
+    "asymptote": "Asymptote",
+    "html": "HTML",
+}
+NOT_RUN = "not_run"
+
+
+def language_name(language: str) -> str:
+    return LANGUAGE_NAMES.get(language, language)
+
+
+@dataclass
+class TaskView:
+    """Everything the HTML report shows for one task.
+
+    Attributes:
+        task_id, language: the task.
+        instruction: the first user message sent for it ("" when no record kept it).
+        attempts: its attempts by round, in order.
+        outcome: ``first_try`` | ``self_debug`` (passed in a later round) | ``failed`` | ``env_failure`` | ``not_run``.
+        status: the status of its last attempt (``not_run`` without one).
+    """
+
+    task_id: str
+    language: str
+    instruction: str
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    outcome: str = NOT_RUN
+    status: str = NOT_RUN
+
+
+@dataclass
+class RunData:
+    """A run folder, read and summarised.
+
+    Attributes:
+        folder: the run folder.
+        config: ``config.json`` (empty when missing).
+        records: the attempts (latest per task and round).
+        summary: pass rates per language and round (recomputed, see the module docstring).
+        languages: the languages present, in the paper's order.
+        tasks: one view per task that has a record, by language then id.
+        not_run: language -> tasks that have no record yet.
+        wall_seconds: the run's wall time when known.
+    """
+
+    folder: Path
+    config: dict[str, Any]
+    records: list[AttemptRecord]
+    summary: RunSummary
+    languages: list[str]
+    tasks: list[TaskView]
+    not_run: dict[str, int]
+    wall_seconds: float | None
+
+    @property
+    def model(self) -> str:
+        return str(self.config.get("config", {}).get("model") or "model")
+
+    @property
+    def model_name(self) -> str:
+        """The short model name used as the table's row label (``openai:org/gpt-4.1`` -> ``gpt-4.1``)."""
+        _, _, target = self.model.partition(":")
+        return (target or self.model).rstrip("/").rsplit("/", 1)[-1] or self.model
+
+    @property
+    def rounds(self) -> int:
+        return self.summary.rounds
+
+    @property
+    def env_failures(self) -> int:
+        return sum(s.env_failures for s in self.summary.languages.values())
+
+    @property
+    def rounds_due(self) -> int:
+        """Failing tasks that still have self-debug rounds to run."""
+        return sum(1 for t in self.tasks if t.outcome == "failed" and t.attempts[-1].round < self.rounds)
+
+    def completeness(self) -> str:
+        """``complete`` or ``incomplete: ...`` naming what is missing."""
+        if self.summary.complete:
+            return "complete"
+        parts = []
+        if self.env_failures:
+            parts.append(f"{self.env_failures} environment failure{'s' * (self.env_failures != 1)}")
+        not_run = sum(self.not_run.values())
+        if not_run:
+            parts.append(f"{not_run} task{'s' * (not_run != 1)} not run")
+        if self.rounds_due:
+            parts.append(
+                f"{self.rounds_due} task{'s' * (self.rounds_due != 1)} with self-debug rounds still due"
+            )
+        return "incomplete: " + (", ".join(parts) or "see summary")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _rounds(config: dict[str, Any], saved: dict[str, Any], records: list[AttemptRecord]) -> int:
+    for value in (
+        config.get("self_debug", {}).get("rounds"),
+        config.get("config", {}).get("self_debug"),
+        saved.get("rounds"),
+    ):
+        if isinstance(value, int):
+            return value
+    return max((r.round for r in records), default=0)
+
+
+def _summary_from_json(saved: dict[str, Any]) -> RunSummary:
+    languages = {
+        lang: LanguageSummary(
+            tasks=s.get("tasks", 0),
+            passed=list(s.get("passed", [0])),
+            env_failures=s.get("env_failures", 0),
+            failure_kinds=dict(s.get("failure_kinds", {})),
+            statuses=dict(s.get("statuses", {})),
+        )
+        for lang, s in saved.get("languages", {}).items()
+    }
+    return RunSummary(int(saved.get("rounds", 0)), languages, bool(saved.get("complete", False)))
+
+
+def instruction_of(messages: list[dict[str, Any]]) -> str:
+    """The text of the first user message (content may be a string or a list of parts)."""
+    for message in messages or []:
+        if message.get("role") == "user":
+            content = message.get("content", "")
+            if isinstance(content, list):
+                return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+            return str(content)
+    return ""
+
+
+def _outcome(attempts: list[AttemptRecord]) -> str:
+    passed = [a.round for a in attempts if a.passed]
+    if passed:
+        return "first_try" if min(passed) == 0 else "self_debug"
+    return "env_failure" if attempts[-1].status == "env_failure" else "failed"
+
+
+def load_run(folder: str | Path) -> RunData:
+    """Read ``config.json``, ``results.jsonl`` and ``summary.json`` of a run folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"{folder} is not a run folder (expected config.json and results.jsonl in it)."
+        )
+    config = _read_json(folder / "config.json")
+    saved = _read_json(folder / "summary.json")
+    records = RunStore(folder).load()
+    rounds = _rounds(config, saved, records)
+
+    task_languages: dict[str, str] = {}
+    for rec in sorted(records, key=lambda r: r.round):
+        task_languages.setdefault(rec.task_id, rec.language)
+    seen = collections.Counter(task_languages.values())
+    expected = config.get("tasks", {}).get("per_language") or {}
+    not_run = {lang: max(0, int(n) - seen.get(lang, 0)) for lang, n in expected.items()}
+    not_run = {lang: n for lang, n in not_run.items() if n}
+    # Tasks without a record keep their place in the denominator under placeholder ids.
+    everything = dict(task_languages)
+    for lang, n in not_run.items():
+        everything.update({f"\0{NOT_RUN}:{lang}:{i}": lang for i in range(n)})
+
+    summary = summarize(records, everything, rounds) if records or not saved else _summary_from_json(saved)
+    present = [lang for lang in LANGUAGE_ORDER if lang in summary.languages]
+    present += sorted(lang for lang in summary.languages if lang not in LANGUAGE_ORDER)
+
+    by_task: dict[str, list[AttemptRecord]] = collections.defaultdict(list)
+    for rec in records:
+        by_task[rec.task_id].append(rec)
+    views = []
+    for task_id, attempts in by_task.items():
+        attempts.sort(key=lambda r: r.round)
+        instruction = next((text for a in attempts if (text := instruction_of(a.messages))), "")
+        views.append(
+            TaskView(
+                task_id, attempts[0].language, instruction, attempts, _outcome(attempts), attempts[-1].status
+            )
+        )
+    order = {lang: i for i, lang in enumerate(present)}
+    views.sort(key=lambda v: (order.get(v.language, len(order)), _natural(v.task_id)))
+
+    wall = saved.get("wall_seconds")
+    return RunData(
+        folder,
+        config,
+        records,
+        summary,
+        present,
+        views,
+        not_run,
+        float(wall) if isinstance(wall, (int, float)) else None,
+    )
+
+
+def _natural(task_id: str) -> tuple[str, int, str]:
+    """Sort ``svg_2`` before ``svg_10``."""
+    head, _, tail = task_id.rpartition("_")
+    return (head, int(tail), "") if tail.isdigit() else (task_id, -1, task_id)

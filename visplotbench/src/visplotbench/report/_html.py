@@ -1,0 +1,237 @@
+"""``report.html``: one self-contained file (inline CSS, JS and SVG; images as data URLs; no network).
+
+Every string that a model wrote or influenced (code, replies, errors, failure kinds, even task ids)
+goes through ``html.escape``; no run data is ever placed inside the ``<script>``, which only reads
+``data-*`` attributes. A Content-Security-Policy allows that one script (by its hash), inline styles
+and ``data:`` images, and nothing else, so a report cannot fetch anything or run injected code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from html import escape
+from pathlib import Path
+
+from visplotbench.harness._records import AttemptRecord
+from visplotbench.report._chart import pass_rate_chart
+from visplotbench.report._data import RunData, TaskView, language_name
+from visplotbench.report._tables import Table, all_tables, header_items, round_label
+
+OUTCOMES = {
+    "first_try": "passed first try",
+    "self_debug": "fixed by self-debug",
+    "failed": "failed",
+    "env_failure": "environment failure",
+}
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1400px;padding:16px 24px;color:#222}
+h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:24px 0 8px}
+dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}dl.meta dt{font-weight:600}dl.meta dd{margin:0;word-break:break-all}
+table{border-collapse:collapse;margin:4px 0 6px}th,td{border:1px solid #ccc;padding:3px 8px}th{background:#f3f3f3}
+td.num{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:4px 0}
+p.note{color:#666;margin:0 0 12px;font-size:12px}
+svg.chart text{font-size:12px;fill:#333}svg.chart .grid{stroke:#e5e5e5}svg.chart .axis{stroke:#999}
+#filters{position:sticky;top:0;background:#fafafa;border:1px solid #ddd;padding:8px 12px;z-index:2;display:flex;flex-wrap:wrap;gap:6px 22px;align-items:center}
+#filters fieldset{border:0;margin:0;padding:0}#filters legend{font-weight:600;float:left;margin-right:6px}
+#filters label{margin-right:8px;white-space:nowrap}#count{font-weight:600}
+article.task{border:1px solid #ddd;border-radius:6px;margin:14px 0;padding:8px 12px}
+article.task h3{margin:2px 0 6px;font-size:15px}
+.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;color:#fff;background:#777;vertical-align:middle}
+.s-ok,.o-first_try{background:#2e7d32}.o-self_debug{background:#558b2f}.s-error,.o-failed{background:#c62828}
+.s-timeout{background:#ef6c00}.s-blank,.s-no_output,.s-no_code{background:#6d4c41}.s-env_failure,.o-env_failure{background:#5e35b1}
+.s-generation_failed{background:#37474f}
+.row{display:flex;gap:12px;overflow-x:auto;align-items:flex-start}
+.col{flex:1 0 280px;max-width:480px;min-width:0;border:1px solid #eee;border-radius:4px;padding:6px}
+.col img{max-width:100%;border:1px solid #eee;background:#fff;display:block;margin:4px 0}
+.col h4{margin:0 0 4px;font-size:13px}.kind{color:#555;font-size:12px;margin-left:4px}
+pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;border:1px solid #eee;padding:6px;margin:4px 0;max-height:420px;overflow:auto;font-size:12px}
+pre.error{background:#fff4f4;border-color:#f3caca}
+details>summary{cursor:pointer;color:#1a4f8b}.missing{color:#888;font-style:italic}
+.hidden{display:none!important}
+"""
+
+_JS = """
+(function () {
+  var form = document.getElementById('filters');
+  var tasks = Array.prototype.slice.call(document.querySelectorAll('article.task'));
+  function checked(name) {
+    var out = {};
+    form.querySelectorAll('input[name="' + name + '"]').forEach(function (box) { out[box.value] = box.checked; });
+    return out;
+  }
+  function apply() {
+    var langs = checked('language'), statuses = checked('status'), outcomes = checked('outcome');
+    var round = form.querySelector('select[name="round"]').value;
+    var query = form.querySelector('input[name="search"]').value.trim().toLowerCase();
+    var shown = 0;
+    tasks.forEach(function (task) {
+      var status = task.dataset.status, visible = true;
+      var attempts = task.querySelectorAll('.attempt');
+      if (round !== 'all') {
+        var at = task.querySelector('.attempt[data-round="' + round + '"]');
+        if (at) { status = at.dataset.status; } else { visible = false; }
+      }
+      attempts.forEach(function (a) { a.classList.toggle('hidden', round !== 'all' && a.dataset.round !== round); });
+      visible = visible && langs[task.dataset.language] !== false && statuses[status] !== false &&
+        outcomes[task.dataset.outcome] !== false &&
+        (!query || task.dataset.id.toLowerCase().indexOf(query) !== -1);
+      task.classList.toggle('hidden', !visible);
+      if (visible) { shown += 1; }
+    });
+    document.getElementById('count').textContent = 'Showing ' + shown + ' of ' + tasks.length + ' tasks';
+  }
+  form.addEventListener('submit', function (event) { event.preventDefault(); });
+  form.addEventListener('input', apply);
+  form.addEventListener('change', apply);
+  apply();
+})();
+"""
+
+
+def _data_url(folder: Path, name: str) -> str | None:
+    """The PNG ``folder/name`` as a data URL; None when missing or outside the run folder."""
+    root = folder.resolve()
+    path = (folder / name).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _img(url: str | None, alt: str) -> str:
+    if url is None:
+        return f'<p class="missing">{escape(alt)}: image missing</p>'
+    return f'<img loading="lazy" alt="{escape(alt)}" src="{url}">'
+
+
+def _table(table: Table) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in table.header)
+    rows = []
+    for row in table.rows:
+        cells = "".join(
+            f'<td class="num">{escape(c)}</td>' if i and _is_number(c) else f"<td>{escape(c)}</td>"
+            for i, c in enumerate(row)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    body = (
+        (
+            f"<table><caption>{escape(table.title)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+        if table.rows
+        else f"<h2>{escape(table.title)}</h2>"
+    )
+    note = f'<p class="note">{escape(table.note)}</p>' if table.note else ""
+    return body + note
+
+
+def _is_number(text: str) -> bool:
+    return text.replace(".", "", 1).isdigit() or text == "–"
+
+
+def _attempt(run: RunData, rec: AttemptRecord) -> str:
+    status = rec.status
+    parts = [
+        f'<div class="col attempt" data-round="{rec.round}" data-status="{escape(status)}">',
+        f'<h4>{escape(round_label(rec.round))} <span class="badge s-{escape(status)}">{escape(status)}</span>',
+    ]
+    if rec.failure_kind and not rec.passed and rec.failure_kind.lower() != status.replace("_", ""):
+        parts.append(f'<span class="kind">{escape(rec.failure_kind)}</span>')
+    parts.append("</h4>")
+    for i, name in enumerate(rec.images):
+        parts.append(
+            _img(_data_url(run.folder, name), f"{rec.task_id} {round_label(rec.round)} image {i + 1}")
+        )
+    if rec.error:
+        parts.append(f'<pre class="error">{escape(rec.error)}</pre>')
+    open_code = " open" if not rec.images else ""
+    parts.append(
+        f"<details{open_code}><summary>Code ({len(rec.code.splitlines())} lines, "
+        f"{escape(rec.extraction_rule or 'n/a')})</summary><pre><code>{escape(rec.code)}</code></pre></details>"
+    )
+    if rec.reply and rec.reply.strip() != rec.code.strip():
+        parts.append(f"<details><summary>Model reply</summary><pre>{escape(rec.reply)}</pre></details>")
+    if rec.generation_error:
+        parts.append(f'<pre class="error">{escape(rec.generation_error)}</pre>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _task(run: RunData, task: TaskView) -> str:
+    rounds = " ".join(str(a.round) for a in task.attempts)
+    ref = _data_url(run.folder, f"images/{task.task_id}_ref.png")
+    parts = [
+        f'<article class="task" id="task-{escape(task.task_id)}" data-id="{escape(task.task_id)}" '
+        f'data-language="{escape(task.language)}" data-status="{escape(task.status)}" '
+        f'data-outcome="{escape(task.outcome)}" data-rounds="{rounds}">',
+        f"<h3>{escape(task.task_id)} <small>{escape(language_name(task.language))}</small> "
+        f'<span class="badge o-{escape(task.outcome)}">{escape(OUTCOMES.get(task.outcome, task.outcome))}</span></h3>',
+    ]
+    if task.instruction:
+        parts.append(
+            f"<details><summary>Instruction</summary><pre>{escape(task.instruction)}</pre></details>"
+        )
+    else:
+        parts.append('<p class="missing">Instruction not recorded.</p>')
+    parts.append('<div class="row"><div class="col ref"><h4>Reference</h4>')
+    parts.append(
+        _img(ref, f"{task.task_id} reference") if ref else '<p class="missing">No reference image.</p>'
+    )
+    parts.append("</div>")
+    parts += [_attempt(run, rec) for rec in task.attempts]
+    parts.append("</div></article>")
+    return "\n".join(parts)
+
+
+def _filters(run: RunData) -> str:
+    def boxes(name: str, values: list[tuple[str, str]]) -> str:
+        inner = "".join(
+            f'<label><input type="checkbox" name="{name}" value="{escape(v)}" checked> {escape(label)}'
+            f"</label>"
+            for v, label in values
+        )
+        return f"<fieldset><legend>{name.capitalize()}</legend>{inner}</fieldset>"
+
+    statuses = sorted({t.status for t in run.tasks} | {a.status for t in run.tasks for a in t.attempts})
+    outcomes = [o for o in OUTCOMES if any(t.outcome == o for t in run.tasks)]
+    rounds = "".join(f'<option value="{k}">{round_label(k)}</option>' for k in range(run.rounds + 1))
+    return (
+        '<form id="filters">'
+        + boxes("language", [(lang, language_name(lang)) for lang in run.languages])
+        + boxes("status", [(s, s) for s in statuses])
+        + boxes("outcome", [(o, OUTCOMES[o]) for o in outcomes])
+        + f'<label>Round <select name="round"><option value="all">All rounds</option>{rounds}</select></label>'
+        + '<label>Task id <input type="search" name="search" placeholder="e.g. svg_3"></label>'
+        + '<span id="count"></span></form>'
+    )
+
+
+def render_html(run: RunData) -> str:
+    """The HTML report of ``run`` (see ``visplotbench.report.load_run``) as one string."""
+    script_hash = base64.b64encode(hashlib.sha256(_JS.encode("utf-8")).digest()).decode("ascii")
+    csp = (
+        f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; "
+        "form-action 'none'; base-uri 'none'"
+    )
+    meta = "".join(f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>" for label, value in header_items(run))
+    not_run = sum(run.not_run.values())
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>VisPlotBench report: {escape(run.model_name)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>VisPlotBench report: {escape(run.model_name)}</h1>",
+        f'<dl class="meta">{meta}</dl>',
+        *(_table(t) for t in all_tables(run)),
+        "<h2>Pass rate by round</h2>",
+        pass_rate_chart(run),
+        f"<h2>Tasks ({len(run.tasks)}{f', {not_run} not run' if not_run else ''})</h2>",
+        _filters(run),
+        *(_task(run, t) for t in run.tasks),
+        f"<script>{_JS}</script>",
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
