@@ -245,6 +245,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("run")
     p.set_defaults(func=_cmd_report)
 
+    from visplotbench.judges._cli import add_score_parser
+
+    add_score_parser(sub)
+
     p = sub.add_parser("assets", help="manage the pinned JavaScript libraries")
     p.add_argument("action", choices=["install"])
     p.add_argument("--force", action="store_true")

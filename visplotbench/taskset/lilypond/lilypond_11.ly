@@ -16,10 +16,10 @@ melody = \relative c'' {
   g'4 f8 ees bes4 ees | f4. d8 a4 f | g4 a c ees | d1 \bar "|."
 }
 words = \lyricmode {
-  Walk -- ing down the a -- ve -- nue a -- lone,
-  let the ci -- ty sing its song,
-  lights a -- bove are hum -- ming in the rain,
-  all the night is long.
+  Walk -- ing down the a -- ve -- nue,
+  lights are glow -- ing soft and low,
+  rain is fall -- ing on the street,
+  ci -- ty sings its qui -- et song.
 }
 \score {
   <<

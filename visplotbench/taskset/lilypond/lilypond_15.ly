@@ -1,6 +1,7 @@
 \version "2.24.0"
 \header {
   title = "Continuo Line"
+  composer = "Anonymous"
   tagline = ##f
 }
 bassline = \relative c {

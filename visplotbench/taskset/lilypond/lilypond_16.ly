@@ -1,6 +1,7 @@
 \version "2.24.0"
 \header {
   title = "Country Dance"
+  composer = "Anonymous"
   tagline = ##f
 }
 \score {

@@ -1,6 +1,7 @@
 \version "2.24.0"
 \header {
   title = "Chorale for Two Voices"
+  composer = "Anonymous"
   tagline = ##f
 }
 \score {

@@ -4,11 +4,11 @@
   instrument = "Guitar"
   tagline = ##f
 }
-music = \relative c {
+music = {
   \key e \minor
   \time 3/4
-  e8 b' e g b g | c,8 g' c e g e | a,8 e' a c e c | b,8 fis' b dis fis dis |
-  e,8 b' e g b g | a,8 e' a c e c | b,8 fis' a b dis b | e,2. \bar "|."
+  e,8 b, e g b g | c8 g c' e' c' g | a,8 e a c' e' c' | b,8 fis b dis' fis' dis' |
+  e,8 b, e g b g | a,8 e a c' e' c' | b,8 fis a b dis' b | e,2. \bar "|."
 }
 \score {
   \new StaffGroup <<

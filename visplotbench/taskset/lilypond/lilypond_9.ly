@@ -1,6 +1,7 @@
 \version "2.24.0"
 \header {
   title = "Minuet for String Quartet"
+  composer = "Anonymous"
   tagline = ##f
 }
 global = { \key bes \major \time 3/4 }
@@ -16,9 +17,9 @@ viola = \relative c' {
   \global \clef alto bes4 f d | f4 a c | bes4 f g | f2 r4 |
   f4 bes d | c4 bes a | g4 ees c | d2. \bar "|."
 }
-cello = \relative c {
-  \global \clef bass bes4 r bes | f4 r f | bes,4 d ees | f2 r4 |
-  bes4 r bes | f4 g d | ees4 f f, | bes2. \bar "|."
+cello = {
+  \global \clef bass bes,4 r bes, | f,4 r f, | bes,4 d ees | f2 r4 |
+  bes,4 r bes, | f4 g d | ees4 f f, | bes,2. \bar "|."
 }
 \score {
   \new StaffGroup <<

@@ -109,10 +109,41 @@ def bwrap_path() -> str:
 
 
 def python_ro_paths() -> list[str]:
-    """Read-only paths a sandboxed Python interpreter of this installation needs."""
-    paths = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(__file__))}
-    paths.update(p for p in sys.path if p and os.path.isdir(p))
-    return sorted(p for p in paths if p and not p.startswith(("/usr", "/tmp")))
+    """Read-only paths a sandboxed Python interpreter of this installation needs.
+
+    Only the interpreter's prefixes, its site directories, the directories their ``.pth`` files add
+    (editable installs) and this package: never the caller's other ``sys.path`` entries (the current
+    directory, a test folder), which would expose the project checkout to the job.
+    """
+    import site
+    import sysconfig
+
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    paths = {sys.base_prefix, sys.prefix, package_root}
+    site_dirs = {sysconfig.get_path(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    site_dirs.update(site.getsitepackages())
+    paths.update(site_dirs)
+    paths.update(_pth_dirs(site_dirs))
+    return sorted(p for p in paths if p and os.path.isdir(p) and not p.startswith(("/usr", "/tmp")))
+
+
+def _pth_dirs(site_dirs: Iterable[str]) -> set[str]:
+    """Directories that ``.pth`` files in ``site_dirs`` put on ``sys.path`` (as ``site`` does)."""
+    found: set[str] = set()
+    for site_dir in site_dirs:
+        with contextlib.suppress(OSError):
+            for name in os.listdir(site_dir):
+                if not name.endswith(".pth"):
+                    continue
+                with (
+                    contextlib.suppress(OSError, UnicodeDecodeError),
+                    open(os.path.join(site_dir, name)) as f,
+                ):
+                    for line in f:
+                        line = line.strip()
+                        if line and not line.startswith(("#", "import ", "import\t")):
+                            found.add(os.path.normpath(os.path.join(site_dir, line)))
+    return found
 
 
 def bwrap_argv(

@@ -111,12 +111,19 @@ def _run_forked(handler: object, job: dict) -> dict:
     deadline = start + job["wall_s"]
     timed_out = flooded = False
     open_fds = [out_r, err_r]
+    reaped: int | None = None  # the child's wait status, once it exited while its output stayed open
     while open_fds:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             timed_out = True
             break
-        ready, _, _ = select.select(open_fds, [], [], min(remaining, 0.5))
+        ready, _, _ = select.select(open_fds, [], [], min(remaining, 0.1))
+        if not ready:
+            if reaped is not None:
+                break  # the child is gone and its leftovers (which hold the pipes) went quiet
+            done, wait_status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                reaped = wait_status
         for fd in ready:
             chunk = os.read(fd, 65536)
             if not chunk:
@@ -129,7 +136,9 @@ def _run_forked(handler: object, job: dict) -> dict:
                 flooded = True
                 open_fds = []
     status = 0
-    if not (timed_out or flooded):
+    if reaped is not None:
+        status = reaped
+    elif not (timed_out or flooded):
         # Output closed: the child is exiting (or a grandchild kept a copy of the pipe and left).
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)

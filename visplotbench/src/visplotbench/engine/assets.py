@@ -77,6 +77,15 @@ ASSETS: tuple[Asset, ...] = (
     Asset("vega", "6.4.0", "current"),
     Asset("vega-lite", "6.5.0", "current"),
     Asset("vega-embed", "7.3.0", "current"),
+    # Plugins and data that chart pages commonly fetch from the same CDNs.
+    Asset("chartjs-plugin-datalabels", "2.2.0", "current"),
+    Asset("chartjs-adapter-date-fns", "3.0.0", "current"),
+    Asset("chartjs-plugin-annotation", "3.1.0", "current"),
+    Asset("d3-sankey", "0.12.3", "current"),
+    Asset("topojson-client", "3.1.0", "current"),
+    Asset("world-atlas", "2.0.2", "current"),
+    Asset("us-atlas", "3.0.1", "current"),
+    Asset("vega-datasets", "2.11.0", "current"),
     Asset("mermaid", "10.9.8", "legacy", ("dist/mermaid.min.js",)),
     Asset("chart.js", "2.9.4", "legacy", ("dist/Chart.min.js",)),
     Asset("chart.js", "3.9.1", "legacy", ("dist/chart.min.js",)),
@@ -86,6 +95,7 @@ ASSETS: tuple[Asset, ...] = (
     Asset("d3", "6.7.0", "legacy", ("dist/d3.min.js",)),
     Asset("echarts", "4.9.0", "legacy", ("dist/echarts.min.js",)),
     Asset("plotly.js-dist-min", "1.58.5", "legacy", _PLOTLY),
+    Asset("chartjs-plugin-datalabels", "0.7.0", "legacy"),
 )
 TREES = ("current", "legacy")
 # The Mermaid version the mermaid renderer uses (a URL in an HTML page may pick another major).
@@ -144,7 +154,8 @@ def _tree_complete(root: Path, tree: str) -> bool:
     except OSError:
         return False
     return all(
-        (package_dir(a, root) / "package.json").is_file() and all((package_dir(a, root) / p).is_file() for p in a.needed)
+        (package_dir(a, root) / "package.json").is_file()
+        and all((package_dir(a, root) / p).is_file() for p in a.needed)
         for a in ASSETS
         if a.tree == tree
     )
@@ -213,13 +224,36 @@ def _install_tree(npm: str, root: Path, tree: str, quiet: bool) -> str:
     spec = _tree_spec(tree)
     (folder / "package.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
     if not quiet:
-        print(f"installing {len(spec['dependencies'])} pinned JavaScript packages into {folder} ...", flush=True)  # type: ignore[arg-type]
-    env = dict(os.environ, PUPPETEER_SKIP_DOWNLOAD="1", PUPPETEER_SKIP_CHROMIUM_DOWNLOAD="1",
-               npm_config_update_notifier="false", npm_config_fund="false", npm_config_audit="false")
-    argv = [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--no-save",
-            "--legacy-peer-deps", "--loglevel=error"]
-    proc = subprocess.run(argv, cwd=folder, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=1800, check=False)
+        count = sum(a.tree == tree for a in ASSETS)
+        print(f"installing {count} pinned JavaScript packages into {folder} ...", flush=True)
+    env = dict(
+        os.environ,
+        PUPPETEER_SKIP_DOWNLOAD="1",
+        PUPPETEER_SKIP_CHROMIUM_DOWNLOAD="1",
+        npm_config_update_notifier="false",
+        npm_config_fund="false",
+        npm_config_audit="false",
+    )
+    argv = [
+        npm,
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--ignore-scripts",
+        "--no-save",
+        "--legacy-peer-deps",
+        "--loglevel=error",
+    ]
+    proc = subprocess.run(
+        argv,
+        cwd=folder,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
         return f"npm install failed in {folder} (exit {proc.returncode}):\n{tail}"

@@ -4,7 +4,9 @@ The pass rates are always recomputed from ``results.jsonl`` with ``harness.summa
 the source of truth; a ``summary.json`` left by an interrupted, resumed run can be stale). The
 denominators come from ``config.json`` (``tasks.per_language``): tasks that have no record yet are
 counted as "not run", so a partial run never shows inflated rates. ``summary.json`` only supplies the
-wall time, or the whole summary when there are no records at all.
+wall time, or the whole summary when there are no records at all. Scores are recomputed the same way
+from ``scores.jsonl`` (``visplotbench.judges``), over the same denominators; ``scores_summary.json``
+only says which judge's lines to use.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from typing import Any
 from visplotbench.harness._metrics import LanguageSummary, RunSummary, summarize
 from visplotbench.harness._records import AttemptRecord
 from visplotbench.harness._store import RunStore
+from visplotbench.judges._aggregate import ScoresSummary, summarize_scores
+from visplotbench.judges._records import ScoreRecord
+from visplotbench.judges._score import load_scores
 
 # The paper's column order and spelling (Table 3).
 LANGUAGE_ORDER = ("python", "vegalite", "lilypond", "mermaid", "svg", "latex", "asymptote", "html")
@@ -71,6 +76,9 @@ class RunData:
         tasks: one view per task that has a record, by language then id.
         not_run: language -> tasks that have no record yet.
         wall_seconds: the run's wall time when known.
+        scores: judge scores and image metrics per language and round (None when the run has no scores).
+        score_lines: (task_id, round) -> kind -> the score of that attempt used by ``scores``.
+        judge: the judge identity recorded in ``scores_summary.json`` (empty without a judge).
     """
 
     folder: Path
@@ -81,6 +89,9 @@ class RunData:
     tasks: list[TaskView]
     not_run: dict[str, int]
     wall_seconds: float | None
+    scores: ScoresSummary | None = None
+    score_lines: dict[tuple[str, int], dict[str, ScoreRecord]] = field(default_factory=dict)
+    judge: dict[str, Any] = field(default_factory=dict)
 
     @property
     def model(self) -> str:
@@ -217,6 +228,7 @@ def load_run(folder: str | Path) -> RunData:
     views.sort(key=lambda v: (order.get(v.language, len(order)), _natural(v.task_id)))
 
     wall = saved.get("wall_seconds")
+    scores, score_lines, judge = _scores(folder, records, everything, rounds)
     return RunData(
         folder,
         config,
@@ -226,7 +238,27 @@ def load_run(folder: str | Path) -> RunData:
         views,
         not_run,
         float(wall) if isinstance(wall, (int, float)) else None,
+        scores,
+        score_lines,
+        judge,
     )
+
+
+def _scores(
+    folder: Path, records: list[AttemptRecord], task_languages: dict[str, str], rounds: int
+) -> tuple[ScoresSummary | None, dict[tuple[str, int], dict[str, ScoreRecord]], dict[str, Any]]:
+    """Score statistics recomputed from ``scores.jsonl`` (the source of truth, as for pass rates)."""
+    lines, scorers = load_scores(folder)
+    if not lines:
+        return None, {}, {}
+    summary = summarize_scores(records, lines, task_languages, rounds, scorers)
+    used = {kind: s.scorer["scorer_key"] for kind, s in summary.kinds.items()}
+    by_attempt: dict[tuple[str, int], dict[str, ScoreRecord]] = collections.defaultdict(dict)
+    for line in lines:
+        if used.get(line.kind) == line.scorer_key:
+            by_attempt[(line.task_id, line.round)][line.kind] = line
+    judge = _read_json(folder / "scores_summary.json").get("judge") or {}
+    return summary, dict(by_attempt), judge if isinstance(judge, dict) else {}
 
 
 def _natural(task_id: str) -> tuple[str, int, str]:

@@ -14,6 +14,7 @@ from html import escape
 from pathlib import Path
 
 from visplotbench.harness._records import AttemptRecord
+from visplotbench.judges._records import ScoreRecord
 from visplotbench.report._chart import pass_rate_chart
 from visplotbench.report._data import RunData, TaskView, language_name
 from visplotbench.report._tables import Table, all_tables, header_items, round_label
@@ -50,6 +51,8 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;border:1px sol
 pre.error{background:#fff4f4;border-color:#f3caca}
 details>summary{cursor:pointer;color:#1a4f8b}.missing{color:#888;font-style:italic}
 .hidden{display:none!important}
+p.scores{margin:4px 0;font-size:12px}.score b{font-variant-numeric:tabular-nums}
+.score-unparsed b,.score-failed b{color:#c62828}
 """
 
 _JS = """
@@ -143,6 +146,7 @@ def _attempt(run: RunData, rec: AttemptRecord) -> str:
         parts.append(
             _img(_data_url(run.folder, name), f"{rec.task_id} {round_label(rec.round)} image {i + 1}")
         )
+    parts.append(_scores(run, rec))
     if rec.error:
         parts.append(f'<pre class="error">{escape(rec.error)}</pre>')
     open_code = " open" if not rec.images else ""
@@ -155,6 +159,40 @@ def _attempt(run: RunData, rec: AttemptRecord) -> str:
     if rec.generation_error:
         parts.append(f'<pre class="error">{escape(rec.generation_error)}</pre>')
     parts.append("</div>")
+    return "".join(parts)
+
+
+SCORE_LABELS = {"vis": "visual", "task": "task", "ssim": "SSIM", "edge_f1": "edge F1"}
+
+
+def _score_text(line: ScoreRecord) -> str:
+    if line.status == "scored" and line.score is not None:
+        value = f"{line.score:.0f}" if line.kind in ("vis", "task") else f"{line.score:.3f}"
+        return value + (" (clamped)" if line.clamped else "")
+    return {"no_image": "0 (no image)", "no_reference": "no reference"}.get(line.status, f"0 ({line.status})")
+
+
+def _scores(run: RunData, rec: AttemptRecord) -> str:
+    """This attempt's scores, and the judge's replies (folded)."""
+    lines = run.score_lines.get((rec.task_id, rec.round), {})
+    if not lines:
+        return ""
+    shown = [lines[kind] for kind in SCORE_LABELS if kind in lines]
+    badges = " · ".join(
+        f'<span class="score score-{escape(line.status)}">{escape(SCORE_LABELS[line.kind])} '
+        f"<b>{escape(_score_text(line))}</b></span>"
+        for line in shown
+    )
+    parts = [f'<p class="scores">{badges}</p>']
+    for line in shown:
+        if line.replies or line.error:
+            text = "\n\n--- retry ---\n\n".join(line.replies)
+            if line.error:
+                text += ("\n\n" if text else "") + f"request error: {line.error}"
+            parts.append(
+                f"<details><summary>Judge reply ({escape(SCORE_LABELS[line.kind])}, "
+                f"{escape(line.model or line.scorer)})</summary><pre>{escape(text)}</pre></details>"
+            )
     return "".join(parts)
 
 

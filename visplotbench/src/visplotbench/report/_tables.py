@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from visplotbench.judges._aggregate import ScoreStats
 from visplotbench.report._data import NOT_RUN, RunData, language_name
 
 TOP_KINDS = 8
@@ -117,8 +118,146 @@ def status_table(run: RunData) -> Table:
     return Table("Status of the last attempt", ["Language", *statuses, "Tasks"], rows)
 
 
+JUDGE_NAMES = {"vis": "Vis", "task": "Task"}
+METRIC_NAMES = {"ssim": "SSIM", "edge_f1": "Edge F1"}
+
+
+def _num(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
+    return "–" if value is None or math.isnan(value) else f"{value * scale:.{digits}f}"
+
+
+def _with_ci(stats: ScoreStats, scale: float = 1.0, digits: int = 1) -> str:
+    interval = stats.ci.get("mean")
+    if not interval:
+        return _num(stats.mean, scale, digits)
+    low, high = interval
+    return f"{_num(stats.mean, scale, digits)} [{_num(low, scale, digits)}, {_num(high, scale, digits)}]"
+
+
+def _judge_scorer(run: RunData) -> str:
+    assert run.scores is not None
+    for kind in JUDGE_NAMES:
+        if kind in run.scores.kinds:
+            s = run.scores.kinds[kind].scorer
+            return (
+                f"{s.get('scorer', '?')}, prompts {s.get('prompt_version', '?')} "
+                f"(sha256 {str(s.get('prompt_sha256', '?'))[:12]})"
+            )
+    return ""
+
+
+def _stats_rows(run: RunData, kinds: list[str]) -> list[tuple[int, str, list[ScoreStats]]]:
+    """(round, language label, stats per kind) for every round, the languages then Overall."""
+    assert run.scores is not None
+    rows = []
+    for k in range(run.rounds + 1):
+        for lang in run.languages:
+            stats = [run.scores.kinds[kind].languages.get(lang) for kind in kinds]
+            if all(s is not None for s in stats):
+                rows.append((k, language_name(lang), [s[k] for s in stats if s is not None]))
+        rows.append((k, "Overall", [run.scores.kinds[kind].overall[k] for kind in kinds]))
+    return rows
+
+
+def paper_scores_table(run: RunData) -> Table | None:
+    """The paper's Tables 8-10 layout: Exec / vis mean / task mean / vis Good / task Good per language."""
+    if run.scores is None or not any(kind in run.scores.kinds for kind in JUDGE_NAMES):
+        return None
+    kinds = run.scores.kinds
+
+    def stats(kind: str, lang: str | None, k: int) -> ScoreStats | None:
+        if kind not in kinds:
+            return None
+        per_round = kinds[kind].overall if lang is None else kinds[kind].languages.get(lang)
+        return per_round[k] if per_round else None
+
+    def cell(rate: float, lang: str | None, k: int) -> str:
+        parts = [pct(rate)]
+        for kind, name in (("vis", "mean"), ("task", "mean"), ("vis", "good"), ("task", "good")):
+            s = stats(kind, lang, k)
+            parts.append(_num(None if s is None else getattr(s, name), 100 if name == "good" else 1, 0))
+        return "/".join(parts)
+
+    def cells(k: int) -> list[str]:
+        return [cell(run.summary.overall_rate(k), None, k)] + [
+            cell(run.summary.languages[lang].rate(k), lang, k) for lang in run.languages
+        ]
+
+    rows = [[run.model_name, *cells(0)]]
+    if run.rounds:
+        rows.append(["+ Self Debug", *cells(run.rounds)])
+    unparsed = ", ".join(
+        f"{kind} {kinds[kind].overall[run.rounds].unparsed}" for kind in JUDGE_NAMES if kind in kinds
+    )
+    note = (
+        "Exec / vis mean / task mean / vis Good / task Good, as in the paper's Tables 8-10: Exec = pass rate (%), "
+        "means of the 0-100 judge scores (rounded), Good = % of tasks scoring >= 75. Every task counts; "
+        "no image and judge replies without a score count 0 (the paper's convention). "
+        f"Unparsed after one retry, last round: {unparsed}. Judge: {_judge_scorer(run)}."
+    )
+    return Table("Task and visual scores", ["Model", *_columns(run)], rows, note)
+
+
+def judge_rounds_table(run: RunData) -> Table | None:
+    """Judge scores per language and round: mean with its 95 % interval, median, good and bad rates."""
+    if run.scores is None:
+        return None
+    kinds = [kind for kind in JUDGE_NAMES if kind in run.scores.kinds]
+    if not kinds:
+        return None
+    header = ["Round", "Language"]
+    for kind in kinds:
+        name = JUDGE_NAMES[kind]
+        header += [f"{name} mean [95% CI]", f"{name} median", f"{name} good %", f"{name} bad %"]
+    header += ["Unparsed", "Missing"]
+    rows = []
+    for k, label, stats in _stats_rows(run, kinds):
+        row = [round_label(k), label]
+        for s in stats:
+            row += [_with_ci(s), _num(s.median), _num(s.good, 100), _num(s.bad, 100)]
+        row += ["/".join(str(s.unparsed) for s in stats), str(max(s.missing for s in stats))]
+        rows.append(row)
+    note = (
+        "Round k: each task's latest attempt up to round k. Good >= 75, bad <= 25. Intervals: 95 % bootstrap "
+        "over tasks. Unparsed (per score kind: judge replies without a score after one retry, or failed "
+        "requests) and missing (not scored) count 0. "
+        f"Judge: {_judge_scorer(run)}."
+    )
+    return Table("Judge scores by round", header, rows, note)
+
+
+def metrics_table(run: RunData) -> Table | None:
+    """Offline image metrics (no model) per language and round."""
+    if run.scores is None:
+        return None
+    kinds = [kind for kind in METRIC_NAMES if kind in run.scores.kinds]
+    if not kinds:
+        return None
+    header = ["Round", "Language"]
+    for kind in kinds:
+        header += [f"{METRIC_NAMES[kind]} mean [95% CI]", f"{METRIC_NAMES[kind]} median"]
+    header += ["No image", "No reference"]
+    rows = []
+    for k, label, stats in _stats_rows(run, kinds):
+        row = [round_label(k), label]
+        for s in stats:
+            row += [_with_ci(s, digits=3), _num(s.median, digits=3)]
+        row += [str(stats[0].no_image), str(stats[0].no_reference)]
+        rows.append(row)
+    version = run.scores.kinds[kinds[0]].scorer.get("prompt_version", "?")
+    note = (
+        f"Image metrics {version}, 0-1, against the reference image, first generated image, after cropping to "
+        "content and resizing. SSIM: structural similarity of the grey images over windows with content "
+        "(drops when a recolouring changes brightness). Edge F1: overlap of colour edges within 2 px "
+        "(ignores colour). Neither reads text or values. No image counts 0; tasks without a reference are left out."
+    )
+    return Table("Offline image metrics", header, rows, note)
+
+
 def all_tables(run: RunData) -> list[Table]:
-    return [main_table(run), rounds_table(run), failure_table(run), status_table(run)]
+    tables = [main_table(run), rounds_table(run)]
+    tables += [t for t in (paper_scores_table(run), judge_rounds_table(run), metrics_table(run)) if t]
+    return [*tables, failure_table(run), status_table(run)]
 
 
 def header_items(run: RunData) -> list[tuple[str, str]]:
@@ -148,6 +287,13 @@ def header_items(run: RunData) -> list[tuple[str, str]]:
         ("Completeness", run.completeness()),
         ("Wall time", _duration(run.wall_seconds)),
     ]
+    if run.scores is not None:
+        judge = _judge_scorer(run)
+        if judge:
+            items.append(("Judge", judge))
+        metrics = next((run.scores.kinds[k].scorer for k in METRIC_NAMES if k in run.scores.kinds), None)
+        if metrics:
+            items.append(("Image metrics", str(metrics.get("prompt_version", "?"))))
     versions = cfg.get("versions") or {}
     if versions.get("visplotbench"):
         items.append(("visplotbench", str(versions["visplotbench"])))

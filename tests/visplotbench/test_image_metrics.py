@@ -1,0 +1,136 @@
+"""Offline image metrics on known pairs: identical, recoloured, moved to a bigger canvas, unrelated.
+
+Charts are drawn with PIL (fast, deterministic); one test uses real Vega-Lite renders from vl-convert.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from visplotbench.judges import compare_images, edge_f1, prepare, ssim
+
+BLUE, RED, YELLOW, GREEN = (31, 119, 180), (214, 39, 40), (255, 200, 0), (0, 160, 80)
+VALUES = (30, 80, 55, 120, 95)
+
+
+def png(img: Image.Image) -> bytes:
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def bar_chart(colors=(BLUE,), values=VALUES, size=(480, 320), background="white", mode="RGB") -> bytes:
+    img = Image.new(mode, size, background)
+    draw = ImageDraw.Draw(img)
+    draw.line([(40, 20), (40, 280), (460, 280)], fill="black", width=2)
+    for i, v in enumerate(values):
+        x = 60 + i * 80
+        draw.rectangle([x, 280 - 2 * v, x + 50, 280], fill=colors[i % len(colors)])
+        draw.text((x + 15, 285), f"c{i}", fill="black")
+    draw.text((200, 5), "Sales by category", fill="black")
+    return png(img)
+
+
+def line_chart() -> bytes:
+    img = Image.new("RGB", (480, 320), "white")
+    draw = ImageDraw.Draw(img)
+    draw.line([(40, 20), (40, 280), (460, 280)], fill="black", width=2)
+    points = [(60 + i * 40, 280 - int(100 + 80 * np.sin(i / 2))) for i in range(10)]
+    draw.line(points, fill=BLUE, width=3)
+    for x, y in points:
+        draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=(255, 127, 14))
+    draw.text((180, 5), "Temperature over time", fill="black")
+    return png(img)
+
+
+def pie_chart() -> bytes:
+    img = Image.new("RGB", (400, 400), "white")
+    draw = ImageDraw.Draw(img)
+    start = 0.0
+    for share, color in [(0.3, "tomato"), (0.45, "gold"), (0.25, "teal")]:
+        draw.pieslice([50, 50, 350, 350], start, start + 360 * share, fill=color)
+        start += 360 * share
+    return png(img)
+
+
+def test_identical_image_scores_one():
+    ref = bar_chart()
+    assert compare_images(ref, ref) == {"ssim": pytest.approx(1.0), "edge_f1": pytest.approx(1.0)}
+
+
+@pytest.mark.parametrize("colors", [(RED,), (YELLOW, GREEN)], ids=["red", "yellow-green"])
+def test_recoloured_chart_keeps_its_edges(colors):
+    scores = compare_images(bar_chart(colors), bar_chart())
+    assert scores["edge_f1"] >= 0.95  # the colour-robust metric does not see the recolouring
+    assert scores["ssim"] >= 0.7
+
+
+def test_recolouring_that_changes_brightness_costs_ssim_not_edges():
+    """What each metric misses: SSIM reads grey levels, the edge score ignores colour entirely."""
+    scores = compare_images(bar_chart((YELLOW, GREEN)), bar_chart())
+    assert scores["ssim"] < 0.95 < scores["edge_f1"]
+
+
+def test_channel_swapped_chart_has_identical_edges():
+    arr = np.asarray(Image.open(io.BytesIO(bar_chart())).convert("RGB"))
+    swapped = png(Image.fromarray(np.ascontiguousarray(arr[..., [2, 0, 1]])))
+    assert compare_images(swapped, bar_chart())["edge_f1"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("other", [line_chart, pie_chart], ids=["line", "pie"])
+def test_unrelated_chart_scores_low(other):
+    scores = compare_images(other(), bar_chart())
+    assert scores["ssim"] < 0.3 and scores["edge_f1"] < 0.35
+
+
+def test_same_chart_with_other_values_is_in_between():
+    scores = compare_images(bar_chart(values=(100, 20, 90, 40, 60)), bar_chart())
+    unrelated = compare_images(pie_chart(), bar_chart())
+    assert unrelated["ssim"] < scores["ssim"] < 0.9 and unrelated["edge_f1"] < scores["edge_f1"] < 0.9
+
+
+def test_margins_and_transparency_are_normalised():
+    """A bigger canvas (content cropped) and a transparent background (flattened on white) change nothing."""
+    ref = bar_chart()
+    assert compare_images(bar_chart(size=(640, 420)), ref)["edge_f1"] == pytest.approx(1.0)
+    transparent = bar_chart(background=(0, 0, 0, 0), mode="RGBA")
+    assert compare_images(transparent, ref) == {"ssim": pytest.approx(1.0), "edge_f1": pytest.approx(1.0)}
+
+
+def test_blank_images():
+    blank = png(Image.new("RGB", (200, 100), "white"))
+    a, b = prepare(blank), prepare(bar_chart())
+    assert ssim(a, a) == 1.0 and edge_f1(a, a) == 1.0
+    assert edge_f1(a, b) == 0.0 and ssim(a, b) < 0.3
+
+
+def test_metrics_are_symmetric_and_deterministic():
+    a, b = prepare(bar_chart()), prepare(line_chart())
+    assert a.shape == (256, 256, 3) and 0.0 <= a.min() and a.max() <= 1.0
+    assert ssim(a, b) == pytest.approx(ssim(b, a)) and edge_f1(a, b) == pytest.approx(edge_f1(b, a))
+    assert compare_images(line_chart(), bar_chart()) == compare_images(line_chart(), bar_chart())
+
+
+def test_real_vega_lite_renders():
+    """The same bar chart recoloured is close on the edge score; a pie of other data is far on both."""
+    vlc = pytest.importorskip("vl_convert")
+    data = [{"a": k, "b": v} for k, v in zip("ABCDEFG", [28, 55, 43, 91, 81, 53, 19], strict=True)]
+
+    def bar(color: str) -> bytes:
+        spec = {"data": {"values": data}, "width": 300, "height": 200, "mark": {"type": "bar", "color": color},
+                "encoding": {"x": {"field": "a", "type": "nominal"}, "y": {"field": "b", "type": "quantitative"}}}
+        return bytes(vlc.vegalite_to_png(json.dumps(spec), scale=1))
+
+    pie_spec = {"data": {"values": [{"k": k, "v": v} for k, v in zip("xyz", [4, 6, 10], strict=True)]},
+                "mark": "arc", "encoding": {"theta": {"field": "v", "type": "quantitative"},
+                                            "color": {"field": "k", "type": "nominal"}}}
+    ref = bar("#4c78a8")
+    recoloured = compare_images(bar("#f2cf5b"), ref)
+    unrelated = compare_images(bytes(vlc.vegalite_to_png(json.dumps(pie_spec), scale=1)), ref)
+    assert compare_images(ref, ref) == {"ssim": pytest.approx(1.0), "edge_f1": pytest.approx(1.0)}
+    assert recoloured["edge_f1"] >= 0.9 and recoloured["edge_f1"] > recoloured["ssim"]
+    assert unrelated["ssim"] < 0.3 and unrelated["edge_f1"] < 0.3

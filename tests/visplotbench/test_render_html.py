@@ -1,0 +1,288 @@
+"""HTML renderer: statuses, error excerpts with the user's line, determinism, data injection,
+offline CDN libraries, and one sandbox property per test (real Chromium, real npm assets)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from visplotbench.engine import Limits, RenderJob, RenderStatus
+from visplotbench.engine.renderers.html import csv_rows, inject_data, script_safe_json
+
+CDN_FIXTURES = sorted((Path(__file__).parent / "fixtures" / "html" / "cdn").glob("*.html"))
+DRAW = "<h1 style='font-size:60px'>drawn</h1>"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _assets():
+    """Install the pinned JS libraries if they are missing (idempotent, fast when present)."""
+    from visplotbench.engine import _cdn
+    from visplotbench.engine.assets import install_assets
+
+    install_assets(quiet=True)
+    _cdn.clear_cache()
+
+
+def page(body: str) -> str:
+    return f"<!DOCTYPE html>\n<html>\n<body>\n{DRAW}\n{body}\n</body>\n</html>\n"
+
+
+def test_ok(render_fixture, need):
+    need("html")
+    result = render_fixture("html", "ok")
+    assert result.status is RenderStatus.OK, result.error
+    assert len(result.images) == 1 and result.images[0].startswith(b"\x89PNG")
+    assert result.tool_versions["chromium"] and result.tool_versions["js-assets"]
+
+
+def test_syntax_error_names_problem_and_line(render_fixture, need):
+    need("html")
+    result = render_fixture("html", "syntax_error")
+    assert result.status is RenderStatus.ERROR
+    assert "SyntaxError" in result.error and "line 9" in result.error, result.error
+    assert "vpb.invalid" not in result.error
+
+
+def test_runtime_error_names_exception_and_line(render_fixture, need):
+    need("html")
+    result = render_fixture("html", "runtime_error")
+    assert result.status is RenderStatus.ERROR
+    assert "ReferenceError: salesRows is not defined" in result.error
+    assert "line 13" in result.error and "index.html:13" in result.error, result.error
+
+
+def test_timeout_stops_the_page_and_the_next_job_renders(pool, need, source):
+    need("html")
+    pool.render(RenderJob("html", source("html", "ok")))  # the browser is warm: time only the job
+    start = time.monotonic()
+    result = pool.render(RenderJob("html", source("html", "timeout"), limits=Limits(wall_s=3)))
+    assert result.status is RenderStatus.TIMEOUT
+    assert "3 s" in result.error
+    assert time.monotonic() - start < 8
+    assert pool.render(RenderJob("html", source("html", "ok"))).status is RenderStatus.OK
+
+
+def test_blank(render_fixture, need):
+    need("html")
+    result = render_fixture("html", "blank")
+    assert result.status is RenderStatus.BLANK
+    assert "blank" in result.error
+
+
+def test_deterministic(render_fixture, need):
+    need("html")
+    first, second = render_fixture("html", "ok"), render_fixture("html", "ok")
+    assert first.images == second.images
+
+
+def test_random_and_date_are_fixed(pool, need):
+    need("html")
+    html = page("<script>console.log(Math.random(), new Date().toISOString().slice(0, 10));</script>")
+    first, second = (pool.render(RenderJob("html", html)) for _ in range(2))
+    assert first.status is RenderStatus.OK, first.error
+    assert first.stdout == second.stdout and "2024-01-15" in first.stdout
+
+
+def test_animations_have_finished_at_capture(pool, need):
+    """A transition of 2 s (page time) is complete when the screenshot is taken."""
+    need("html")
+    html = page("""<div id="box" style="width:300px;height:10px;background:#c00"></div>
+<script>
+  const start = performance.now();
+  function grow(now) {
+    const t = Math.min((now - start) / 2000, 1);
+    document.getElementById('box').style.height = (10 + 290 * t) + 'px';
+    if (t < 1) requestAnimationFrame(grow); else console.log('done');
+  }
+  requestAnimationFrame(grow);
+</script>""")
+    result = pool.render(RenderJob("html", html))
+    assert result.status is RenderStatus.OK, result.error
+    assert "done" in result.stdout
+
+
+def test_force_layout_settles_and_is_deterministic(pool, need):
+    """A D3 force simulation (advanced per animation frame) runs to its end before the capture."""
+    need("html")
+    html = page("""<script src="https://d3js.org/d3.v7.min.js"></script>
+<svg width="500" height="300"></svg>
+<script>
+  const nodes = d3.range(40).map(i => ({ id: i }));
+  const links = d3.range(39).map(i => ({ source: i + 1, target: Math.floor(Math.random() * (i + 1)) }));
+  const svg = d3.select('svg');
+  const line = svg.selectAll('line').data(links).join('line').attr('stroke', '#999');
+  const dot = svg.selectAll('circle').data(nodes).join('circle').attr('r', 5).attr('fill', 'steelblue');
+  d3.forceSimulation(nodes).force('link', d3.forceLink(links)).force('charge', d3.forceManyBody())
+    .force('center', d3.forceCenter(250, 150))
+    .on('tick', () => {
+      line.attr('x1', d => d.source.x).attr('y1', d => d.source.y).attr('x2', d => d.target.x).attr('y2', d => d.target.y);
+      dot.attr('cx', d => d.x).attr('cy', d => d.y);
+    })
+    .on('end', () => console.log('simulation ended'));
+</script>""")
+    first, second = (pool.render(RenderJob("html", html)) for _ in range(2))
+    assert first.status is RenderStatus.OK, first.error
+    assert "simulation ended" in first.stdout
+    assert first.images == second.images
+
+
+# --- data injection ---------------------------------------------------------------------------
+
+
+def test_csv_values_are_typed():
+    rows = csv_rows("name,count,share,zip,empty\nA,3,0.25,007,\nB,-12,1e3,10115,x\n")
+    assert rows == [
+        {"name": "A", "count": 3, "share": 0.25, "zip": "007", "empty": None},
+        {"name": "B", "count": -12, "share": 1000.0, "zip": 10115, "empty": "x"},
+    ]
+
+
+def test_placeholder_spacing_and_semicolon_are_flexible():
+    for placeholder in (
+        "const data = [{html.csv}];",
+        "const  data=[ { html.csv } ]",
+        "const data = [{html.csv}]  ;",
+    ):
+        html, _ = inject_data(f"<script>{placeholder}\nx()</script>", "a\n1\n")
+        assert 'const data = [{"a": 1}];' in html
+        assert html.count("\n") == 1  # one line in, one line out: error line numbers stay true
+
+
+def test_injected_json_cannot_end_the_script():
+    value = 'say "hi" \\ </script><script>alert(1)</script> <!-- \u2028'
+    literal = script_safe_json([{"v": value}])
+    assert "</script" not in literal and "<!--" not in literal and "\u2028" not in literal
+    assert json.loads(literal) == [{"v": value}]
+
+
+def test_data_injection_in_the_page(pool, need):
+    """Numbers arrive as numbers; a value with quotes, a backslash and </script> stays one string."""
+    need("html")
+    tricky = 'He said "hi" \\ </script><script>console.error("escaped")</script>'
+    csv_text = 'label,value,ratio\n"' + tricky.replace('"', '""') + '",42,0.5\nplain,-7,\n'
+    html = page("""<script>
+  const data = [{html.csv}];
+  console.log(JSON.stringify(data.map(r => [typeof r.value, typeof r.ratio, r.ratio === null])));
+  console.log('LABEL=' + data[0].label);
+</script>""")
+    result = pool.render(RenderJob("html", html, {"html.csv": csv_text}))
+    assert result.status is RenderStatus.OK, result.error
+    assert '[["number","number",false],["number","object",true]]' in result.stdout
+    assert "LABEL=" + tricky in result.stdout
+
+
+# --- offline CDN libraries --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", CDN_FIXTURES, ids=[p.stem for p in CDN_FIXTURES])
+def test_library_loads_offline_from_its_cdn_url(pool, need, fixture):
+    need("html")
+    result = pool.render(RenderJob("html", fixture.read_text(encoding="utf-8")))
+    assert result.status is RenderStatus.OK, result.error  # OK also means: not blank, no blocked request
+    assert result.error == ""
+
+
+def test_major_version_pinned_by_the_url_is_served(pool, need):
+    need("html")
+    html = page("""<script src="https://cdnjs.cloudflare.com/ajax/libs/Chart.js/2.9.4/Chart.min.js"></script>
+<script src="https://d3js.org/d3.v5.min.js"></script>
+<script src="https://cdn.plot.ly/plotly-latest.min.js"></script>
+<script>console.log('versions', Chart.defaults.global ? 'chart2' : 'other', d3.version, Plotly.version);</script>""")
+    result = pool.render(RenderJob("html", html))
+    assert result.status is RenderStatus.OK, result.error
+    assert "versions chart2 5.16.0 1.58.5" in result.stdout  # Chart.js 2 alone has defaults.global
+
+
+def test_unknown_remote_url_is_reported(pool, need):
+    need("html")
+    html = page('<script src="https://cdn.example.com/lib/chart-magic.min.js"></script>')
+    result = pool.render(RenderJob("html", html))
+    assert result.status is RenderStatus.ERROR
+    assert "https://cdn.example.com/lib/chart-magic.min.js" in result.error and "offline" in result.error
+
+
+def test_google_charts_is_reported_as_unsupported(pool, need):
+    need("html")
+    result = pool.render(
+        RenderJob("html", page('<script src="https://www.gstatic.com/charts/loader.js"></script>'))
+    )
+    assert result.status is RenderStatus.ERROR
+    assert "Google Charts cannot be loaded offline" in result.error
+
+
+def test_relative_url_is_reported(pool, need):
+    need("html")
+    result = pool.render(RenderJob("html", page("<script>fetch('data.csv');</script>")))
+    assert result.status is RenderStatus.ERROR
+    assert "'data.csv'" in result.error and "relative URL" in result.error
+
+
+# --- sandbox: one property per test -----------------------------------------------------------
+
+
+def test_local_file_cannot_be_read(pool, need, secret):
+    need("html")
+    url = secret.as_uri()
+    html = page(f"""<iframe src="{url}"></iframe><img src="{url}">
+<script>
+  fetch('{url}').then(r => r.text()).then(t => console.log('READ ' + t)).catch(e => console.log('DENIED'));
+  const x = new XMLHttpRequest();
+  try {{ x.open('GET', '{url}', false); x.send(); console.log('XHR ' + x.responseText); }} catch (e) {{ console.log('XHR DENIED'); }}
+</script>""")
+    result = pool.render(RenderJob("html", html))
+    assert "TOP-SECRET" not in result.stdout + result.error
+    assert result.status is RenderStatus.ERROR
+    assert f"local file: {url}" in result.error
+
+
+def test_localhost_is_not_reached(pool, need, listener):
+    need("html")
+    base = f"127.0.0.1:{listener.port}"
+    html = page(f"""<img src="http://{base}/pixel.png">
+<script>
+  fetch('http://{base}/x').catch(() => {{}});
+  const ws = new WebSocket('ws://{base}/socket');
+</script>""")
+    result = pool.render(RenderJob("html", html))
+    time.sleep(0.3)
+    assert listener.connections == 0
+    assert result.status is RenderStatus.ERROR
+    assert f"http://{base}/x" in result.error and f"ws://{base}/socket" in result.error
+
+
+def test_memory_bomb_is_stopped_and_the_next_job_renders(pool, need, source):
+    need("html")
+    html = page("<script>const hog = []; while (true) hog.push(new Array(1e6).fill(Math.random()));</script>")
+    start = time.monotonic()
+    result = pool.render(RenderJob("html", html, limits=Limits(wall_s=40)))
+    assert result.status in (RenderStatus.ERROR, RenderStatus.TIMEOUT)
+    if result.status is RenderStatus.ERROR:
+        assert "memory" in result.error
+    assert time.monotonic() - start < 45
+    assert pool.render(RenderJob("html", source("html", "ok"))).status is RenderStatus.OK
+
+
+def test_console_flood_is_capped(pool, need):
+    need("html")
+    html = page("<script>for (let i = 0; i < 300000; i++) console.log('flood line', i);</script>")
+    start = time.monotonic()
+    result = pool.render(RenderJob("html", html, limits=Limits(wall_s=20)))
+    assert result.status is RenderStatus.OK, result.error
+    assert time.monotonic() - start < 15
+    assert len(result.stdout.splitlines()) <= 1002 and "further console output dropped" in result.stdout
+
+
+def test_state_does_not_leak_between_jobs(pool, need):
+    need("html")
+    writer = page(
+        "<script>window.leaked = 1; localStorage.setItem('k', 'v'); document.cookie = 'c=1';</script>"
+    )
+    reader = page(
+        "<script>console.log('SEEN', typeof window.leaked, localStorage.getItem('k'), document.cookie);</script>"
+    )
+    assert pool.render(RenderJob("html", writer)).status is RenderStatus.OK
+    results = [pool.render(RenderJob("html", reader)) for _ in range(3)]  # whichever pooled page it lands on
+    for result in results:
+        assert "SEEN undefined null " in result.stdout + " ", result.stdout

@@ -1,0 +1,1005 @@
+"""One long-lived headless Chromium for the engine: offline, deterministic, sandboxed pages.
+
+The Mermaid and HTML renderers (and the Python renderer, for plotly/bokeh/pyecharts/altair HTML)
+share one Chromium driven by Playwright's async API on a dedicated thread with its own event
+loop; callers on any thread submit coroutines to it (``BrowserHost.call``). Start-up (~1 s) is
+paid once; a job costs a page load and a screenshot.
+
+Covered
+  * OS sandbox: Chromium runs inside bubblewrap (read-only system directories only, a private
+    tmpfs ``/tmp``, uid 65534, no capabilities, and a NEW, EMPTY NETWORK NAMESPACE) with Playwright
+    talking to it over pipes. A page that escaped the browser would find no home directory, no
+    project files, no assets folder (Python serves the libraries, Chromium never reads them) and no
+    network, not even the host's 127.0.0.1. A pids cgroup and a memory cgroup cap the whole
+    browser; V8's heap is capped per page (``JS_HEAP_MB``).
+  * Offline: every request of every page goes through ``context.route``: CDN URLs known to
+    ``_cdn`` are answered from pinned local files, the job's own document from memory, and
+    everything else (any other http(s) host, relative URLs, ``file://``) is aborted and REPORTED
+    as an error of that job. WebSockets are intercepted too and never connect; service workers
+    are blocked. ``data:`` and ``blob:`` URLs stay usable.
+  * Isolation between jobs: each HTML job is a navigation to its own origin
+    (``https://j<N>.vpb.invalid/index.html``: a new document and no shared storage) on a pooled
+    page; pages are recycled after ``MAX_JOBS_PER_TAB`` jobs, and thrown away after a timeout or
+    a crash (closing a page kills its renderer process, so ``while(true){}`` cannot linger).
+  * Deterministic: fixed viewport and device scale factor, UTC, en-US, reduced motion; an init
+    script (``page.add_init_script``, never spliced into the user's source) seeds ``Math.random``,
+    starts the clock at 2024-01-15 12:00 UTC and makes page time run ``CLOCK_SPEED`` times faster
+    (``Date``, ``performance.now``, ``requestAnimationFrame`` stamps, ``setTimeout``/``setInterval``
+    delays), so chart animations finish while the page settles; CSS/Web animations are finished
+    before the screenshot. Readiness = load event + no request in flight + two animation frames
+    + a short settle (``SETTLE_VIRTUAL_MS`` of page time), not a fixed sleep.
+  * Failures: a renderer crash (a page that ran out of memory) is the page's fault and is
+    reported as such; a browser crash or a failed launch restarts the browser and makes the job
+    an ``env_failure`` with the fix. Console output is capped in the page (an output flood cannot
+    clog the event loop).
+
+Not covered
+  * Pages that animate forever or draw from wall-clock seconds differ between renders.
+  * A page flooding thousands of requests or exceptions slows the shared event loop until its
+    wall-clock limit ends it.
+  * Where bubblewrap is unavailable the browser does not start (``EnvironmentProblem``); set
+    ``VISPLOTBENCH_BROWSER_SANDBOX=0`` to run Chromium without it (then only Chromium's own
+    request interception keeps pages offline).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import base64
+import concurrent.futures
+import contextlib
+import itertools
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from visplotbench.engine import _cdn
+from visplotbench.engine._images import MAX_SIDE
+from visplotbench.engine._types import EnvironmentProblem
+from visplotbench.engine.assets import assets_dir
+
+T = TypeVar("T")
+
+VIEWPORT = (1000, 700)
+CLOCK_SPEED = 64
+T0_MS = 1705320000000  # 2024-01-15T12:00:00Z
+RANDOM_SEED = 42
+CONSOLE_CAP = 1000
+SETTLE_VIRTUAL_MS = 10_000  # page time granted for animations at least (~0.16 s of real time)
+QUIET_MS = 60  # real milliseconds without a DOM change (~4 s of page time) that make a page ready
+SETTLE_MAX_S = 2.5  # a page that never stops changing is captured after this long
+MAX_CAPTURE_PX = 4000
+IDLE_MAX_S = 10.0  # a request that never reports its end must not hold the page forever
+MAX_JOBS_PER_TAB = 50
+JS_HEAP_MB = 2048
+BROWSER_MEMORY_MB = 6144
+BROWSER_MAX_PROCESSES = 4096  # the pids cgroup counts threads; Chromium runs many
+ASSET_PORT = 8443  # inside the browser's own network namespace
+_HTML_TYPE = "text/html; charset=utf-8"
+DOC_HOST = re.compile(r"https://j\d+\.vpb\.invalid/")
+FLAGS = (
+    "--headless --disable-gpu --disable-quic --no-first-run --disable-background-networking "
+    "--disable-component-update --disable-sync --disable-dev-shm-usage --disable-extensions --disable-breakpad "
+    "--disable-crash-reporter --mute-audio --hide-scrollbars --force-color-profile=srgb --font-render-hinting=none "
+    "--disable-lcd-text --force-webrtc-ip-handling-policy=disable_non_proxied_udp "
+    f"--js-flags=--max-old-space-size={JS_HEAP_MB}"
+).split()
+_FIX = (
+    "Fix: apt-get install chromium bubblewrap (or `make install`), then run `visplotbench doctor`; "
+    "set VISPLOTBENCH_CHROMIUM to use another Chromium binary."
+)
+
+_INIT_TEMPLATE = """(() => {
+  const K = SPEED, T0 = START_MS, SEED = RANDOM_SEED, g = globalThis;
+  // Seeded Math.random (mulberry32): random data is the same on every render.
+  let s = SEED >>> 0;
+  Math.random = function random() {
+    s = (s + 0x6D2B79F5) >>> 0; let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  // Page time starts at T0 and runs K times faster, so that animations end while the page settles.
+  const realNow = performance.now.bind(performance);
+  let start = realNow();
+  const vnow = () => (realNow() - start) * K;
+  const dateNow = () => Math.floor(T0 + vnow());
+  performance.now = function now() { return vnow(); };
+  const NativeDate = Date;
+  g.Date = new Proxy(NativeDate, {
+    construct(target, args, newTarget) { return Reflect.construct(target, args.length ? args : [dateNow()], newTarget); },
+    apply() { return new NativeDate(dateNow()).toString(); },
+    get(target, prop, receiver) { return prop === 'now' ? dateNow : Reflect.get(target, prop, receiver); },
+  });
+  // Animation frames come as fast as the page can take them (a MessageChannel, not the 60 Hz
+  // compositor), so frame-counted animations such as a D3 force layout also settle quickly.
+  const raf = g.requestAnimationFrame && g.requestAnimationFrame.bind(g);
+  if (raf) {
+    let queue = [], seq = 0;
+    const cancelled = new Set(), channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      const due = queue; queue = [];
+      const now = vnow();
+      for (const [id, cb] of due) if (!cancelled.delete(id)) cb(now);
+    };
+    g.requestAnimationFrame = function requestAnimationFrame(cb) {
+      if (queue.length === 0) channel.port2.postMessage(0);
+      queue.push([++seq, cb]);
+      return seq;
+    };
+    g.cancelAnimationFrame = function cancelAnimationFrame(id) { cancelled.add(id); };
+  }
+  // Readiness: how long the document has gone without a change (the harness waits for quiet).
+  let lastChange = realNow();
+  new MutationObserver(() => { lastChange = realNow(); })
+    .observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  const st = g.setTimeout.bind(g), si = g.setInterval.bind(g);
+  g.setTimeout = function setTimeout(fn, ms, ...a) { return st(fn, (Number(ms) || 0) / K, ...a); };
+  g.setInterval = function setInterval(fn, ms, ...a) { return si(fn, (Number(ms) || 0) / K, ...a); };
+  // Console output is capped here, before it reaches the harness.
+  let budget = CONSOLE_CAP;
+  for (const name of ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'dirxml', 'table', 'assert', 'count', 'timeLog']) {
+    const orig = console[name];
+    if (typeof orig !== 'function') continue;
+    console[name] = function (...args) {
+      if (budget > 0) { budget--; return orig.apply(console, args); }
+      if (budget-- === 0) orig.call(console, '[further console output dropped]');
+    };
+  }
+  // A warm page (Mermaid) resets seed and clock before each job.
+  Object.defineProperty(g, '__vpbReset', { value: () => { s = SEED >>> 0; start = realNow(); budget = CONSOLE_CAP; }, enumerable: false });
+  Object.defineProperty(g, '__vpbQuiet', { value: () => realNow() - lastChange, enumerable: false });
+  Object.defineProperty(g, '__vpbFrames', { value: () => new Promise(done => {
+    if (!raf) return done(true);
+    raf(() => raf(() => done(true)));
+    st(() => done(true), 500);  // a page without frames must not hang the job
+  }), enumerable: false });
+})();"""
+INIT_SCRIPT = (
+    _INIT_TEMPLATE.replace("SPEED", str(CLOCK_SPEED))
+    .replace("START_MS", str(T0_MS))
+    .replace("RANDOM_SEED", str(RANDOM_SEED))
+    .replace("CONSOLE_CAP", str(CONSOLE_CAP))
+)
+
+
+@dataclass
+class PageShot:
+    """What rendering one page produced.
+
+    Attributes:
+        png: the screenshot (PNG bytes), or None when nothing could be captured.
+        errors: what went wrong in the page, in order: uncaught exceptions (with the line of the
+            user's document), console.error messages, blocked or failed requests (with the URL).
+        console: console output of the page (capped), for ``RenderResult.stdout``.
+        timed_out: the wall-clock limit ended the job (the page was closed).
+        crashed: the page's renderer process died (most often: it ran out of memory).
+        env_problem: non-empty when the browser itself failed; the job must be ``env_failure``.
+        value: what the job's coroutine returned (renderer-specific).
+        timings: seconds per phase.
+    """
+
+    png: bytes | None = None
+    errors: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    timed_out: bool = False
+    crashed: bool = False
+    env_problem: str = ""
+    value: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Tab:
+    """One page in its own browser context, with its error collectors and offline routing."""
+
+    def __init__(self, host: BrowserHost, context: Any, generation: int, *, scale: float) -> None:
+        self.host, self.context, self.generation, self.scale = host, context, generation, scale
+        self.page: Any = None
+        self.cdp: Any = None
+        self.jobs = 0
+        self.crashed = False
+        self.broken = False
+        self.doc_url = ""
+        self.doc_html = b""
+        self.errors: dict[str, None] = {}  # ordered, de-duplicated
+        self.console: list[str] = []
+        self.pending: set[int] = set()
+        self.local_files: set[str] = set()
+        self.via_server: set[str] = set()
+        self.doc_file: Path | None = None
+        self.env_trouble = ""
+
+    def begin(self) -> None:
+        """Clear the collectors for a new job."""
+        self.errors, self.console, self.pending, self.local_files = {}, [], set(), set()
+        self.via_server, self.env_trouble = set(), ""
+        self.jobs += 1
+
+    def end(self) -> None:
+        """Remove the job's document from the asset server's folder."""
+        if self.doc_file is not None:
+            self.doc_file.unlink(missing_ok=True)
+            self.doc_file = None
+
+    def error(self, text: str) -> None:
+        if len(self.errors) < 200:
+            self.errors[DOC_HOST.sub("", text)] = None
+
+    # --- event handlers -------------------------------------------------------------------
+    async def _route(self, route: Any) -> None:
+        request = route.request
+        url = request.url
+        try:
+            if url == self.doc_url and request.is_navigation_request():
+                if self.doc_file is not None:  # from the asset server: the page then counts as local
+                    target = f"{self.host.server_origin}/docs/{self.doc_file.name}"
+                    self.via_server.update((url, target))
+                    await route.continue_(url=target)
+                else:
+                    await route.fulfill(status=200, body=self.doc_html, headers={"content-type": _HTML_TYPE})
+                return
+            path = _cdn.resolve(url)
+            if path is not None and (target := self.host.asset_url(path)):
+                self.via_server.update((url, target))
+                await route.continue_(url=target)
+                return
+            body, ctype = self.host.asset(url)
+            if body is not None:
+                headers = {"content-type": ctype, "access-control-allow-origin": "*"}
+                await route.fulfill(status=200, body=body, headers=headers)
+                return
+            self.error(blocked_message(url))
+            await route.abort("blockedbyclient")
+        except Exception:  # the page or context closed meanwhile
+            pass
+
+    def _on_exception(self, event: dict) -> None:
+        self.error(format_exception(event.get("exceptionDetails") or {}, self.doc_url))
+
+    def _on_console(self, msg: Any) -> None:
+        kind, text = msg.type, msg.text
+        if kind == "error":
+            loc = msg.location or {}
+            line = loc["lineNumber"] + 1 if loc.get("url") == self.doc_url and "lineNumber" in loc else 0
+            if text.startswith("Failed to load resource: net::ERR_BLOCKED_BY_CLIENT"):
+                pass  # already reported with its URL by the route handler
+            elif text.startswith("Not allowed to load local resource: "):
+                url = text.split(": ", 1)[1].strip()
+                self.local_files.add(url)
+                where = f"line {line}; " if line else ""
+                self.error(f"Blocked request to a local file: {url} ({where}pages cannot read local files)")
+            else:
+                self.error(f"console.error{f' (line {line})' if line else ''}: {text}")
+        if len(self.console) < CONSOLE_CAP + 1:
+            self.console.append(f"[{kind}] {text}" if kind != "log" else text)
+
+    def _on_request_failed(self, request: Any) -> None:
+        self.pending.discard(id(request))
+        failure = request.failure or ""
+        if request.url in self.via_server and not failure.endswith("ERR_ABORTED"):
+            self.env_trouble = f"the browser's asset server did not answer {request.url} ({failure})"
+            return
+        if "ERR_BLOCKED_BY_CLIENT" in failure:
+            return  # blocked by our route handler, which reported it
+        if request.url.startswith("file:"):
+            if request.url not in self.local_files:
+                self.error(f"Blocked request to a local file: {request.url} (pages cannot read local files)")
+        elif not failure.endswith("ERR_ABORTED"):
+            self.error(f"Request failed: {request.url} ({failure})")
+
+    def _on_crash(self, _page: Any) -> None:
+        self.crashed = True
+
+    def attach(self, page: Any) -> None:
+        page.on("console", self._on_console)
+        page.on("request", lambda r: self.pending.add(id(r)))
+        page.on("requestfinished", lambda r: self.pending.discard(id(r)))
+        page.on("requestfailed", self._on_request_failed)
+        page.on("crash", self._on_crash)
+
+    # --- what jobs do ---------------------------------------------------------------------
+    async def load_html(self, html: str) -> None:
+        """Navigate to a new origin whose document is ``html`` and wait until the page is ready."""
+        n = next(self.host.counter)
+        self.doc_url = f"https://j{n}.vpb.invalid/index.html"
+        self.doc_html = html.encode("utf-8")
+        if self.host.docs_dir is not None:
+            self.doc_file = self.host.docs_dir / f"j{n}.html"
+            self.doc_file.write_bytes(self.doc_html)
+        started = time.monotonic()
+        await self.page.goto(self.doc_url, wait_until="load", timeout=0)
+        await self.settle(started)
+
+    async def settle(self, started: float) -> None:
+        """Wait until the page is ready, then finish CSS animations.
+
+        Ready: no request in flight (waited for up to IDLE_MAX_S), at least SETTLE_VIRTUAL_MS of page
+        time since the start, and no DOM change for QUIET_MS; a page that never stops changing is
+        taken after SETTLE_MAX_S.
+        """
+        earliest = started + SETTLE_VIRTUAL_MS / CLOCK_SPEED / 1000
+        idle_until = time.monotonic() + IDLE_MAX_S
+        changing = 0.0
+        while True:
+            if self.pending and time.monotonic() < idle_until:
+                await asyncio.sleep(0.015)
+                continue
+            if time.monotonic() >= earliest:
+                quiet = await self.page.evaluate("() => globalThis.__vpbQuiet ? __vpbQuiet() : 1e9")
+                # The evaluation is also a barrier: requests the page started before it have been
+                # reported by now, so look at them again.
+                if (quiet >= QUIET_MS and not self.pending) or changing >= SETTLE_MAX_S:
+                    break
+                changing += 0.015
+            await asyncio.sleep(0.015)
+        await self.page.evaluate("() => globalThis.__vpbFrames && __vpbFrames()")
+        await self.page.evaluate(_FINISH_ANIMATIONS)
+
+    async def capture(self, clip: dict[str, float], scale: float | None = None) -> bytes:
+        """A PNG of ``clip`` (CSS pixels) at ``scale`` device pixels per CSS pixel."""
+        width, height = VIEWPORT
+        beyond = clip["x"] + clip["width"] > width or clip["y"] + clip["height"] > height
+        # A huge region is captured at a lower scale rather than cut (the PNG is capped anyway).
+        scale = min(scale or self.scale, MAX_SIDE / max(clip["width"], clip["height"], 1))
+        shot = await self.cdp.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "optimizeForSpeed": True,
+                "captureBeyondViewport": beyond,
+                "fromSurface": True,
+                "clip": dict(clip, scale=scale),
+            },
+        )
+        return base64.b64decode(shot["data"])
+
+    async def page_region(self, width: int | None = None, height: int | None = None) -> dict[str, float]:
+        """The region of the document with content: at least the viewport's width, as tall as the content."""
+        box = await self.page.evaluate(_CONTENT_BOX)
+        w = width or min(max(VIEWPORT[0], box["width"]), MAX_CAPTURE_PX)
+        h = height or min(max(box["height"], 1), MAX_CAPTURE_PX)
+        return {"x": 0, "y": 0, "width": w, "height": h}
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.context.close(), 5)
+
+
+_FINISH_ANIMATIONS = """() => {
+  for (const a of document.getAnimations ? document.getAnimations() : []) {
+    try { a.finish(); } catch (e) { try { a.cancel(); } catch (e2) {} }
+  }
+}"""
+# The extent of what the page drew: the union of its content (text and elements, including
+# positioned ones) plus the body's bottom margin, so that a small chart is not lost in white space.
+_CONTENT_BOX = """() => {
+  const body = document.body;
+  let bottom = 0, right = 0;
+  const grow = (r) => { if (r.width > 0 && r.height > 0) { bottom = Math.max(bottom, r.bottom); right = Math.max(right, r.right); } };
+  if (body) {
+    const range = document.createRange();
+    range.selectNodeContents(body);
+    grow(range.getBoundingClientRect());
+    const all = body.getElementsByTagName('*');
+    for (let i = 0; i < all.length && i < 20000; i++) grow(all[i].getBoundingClientRect());
+    const cs = getComputedStyle(body);
+    bottom += parseFloat(cs.marginBottom || '0') + parseFloat(cs.paddingBottom || '0');
+    right += parseFloat(cs.marginRight || '0');
+  }
+  return { width: Math.ceil(right + window.scrollX), height: Math.ceil(bottom + window.scrollY) };
+}"""
+
+
+def blocked_message(url: str) -> str:
+    """The error a page gets for a request that offline rendering cannot answer."""
+    if DOC_HOST.match(url):
+        rel = DOC_HOST.sub("", url)
+        return (
+            f"Blocked request to '{rel}': a relative URL, but the page has no files next to it "
+            "(inline the data instead)."
+        )
+    if url.startswith("file:"):
+        return f"Blocked request to a local file: {url} (pages cannot read local files)"
+    if "gstatic.com/charts" in url:
+        return (
+            f"Blocked request to {url}: Google Charts cannot be loaded offline; use Chart.js, D3, "
+            "ECharts, Plotly.js or Vega-Lite."
+        )
+    short = url if len(url) <= 200 else url[:200] + "..."
+    return (
+        f"Blocked request to {short}: pages render offline; only the usual CDN URLs of Chart.js, D3, "
+        "ECharts, Plotly.js, Vega/Vega-Lite/Vega-Embed and Mermaid are served (from pinned local copies)."
+    )
+
+
+def format_exception(details: dict, doc_url: str) -> str:
+    """An uncaught exception as the model should see it: message, the user's line, the user's frames."""
+    text = details.get("text") or "Uncaught"
+    desc = (details.get("exception") or {}).get("description") or ""
+    if desc and not text.endswith(desc.split("\n")[0]):
+        lines = desc.split("\n")
+        head = f"{text} {lines[0]}" if text.startswith("Uncaught") else lines[0]
+        frames = [ln for ln in lines[1:] if doc_url and doc_url in ln]
+    else:
+        head, frames = text, []
+    if details.get("url") == doc_url and "lineNumber" in details:
+        head += f" (line {details['lineNumber'] + 1})"
+    return "\n".join([head, *frames])
+
+
+class TabPool:
+    """Up to ``size`` warm tabs of one kind; ``setup`` prepares a new tab (e.g. loads Mermaid)."""
+
+    def __init__(
+        self,
+        host: BrowserHost,
+        size: int,
+        *,
+        scale: float = 1.0,
+        setup: Callable[[Tab], Awaitable[None]] | None = None,
+        max_jobs: int = MAX_JOBS_PER_TAB,
+    ):
+        self.host, self.size, self.scale, self.setup, self.max_jobs = host, size, scale, setup, max_jobs
+        self._free: list[Tab] = []
+        self._sem: asyncio.Semaphore | None = None
+
+    async def run(self, work: Callable[[Tab], Awaitable[Any]], timeout_s: float) -> PageShot:
+        """Run ``work`` on a tab within ``timeout_s``; the tab is recycled when the job went wrong."""
+        from playwright.async_api import Error as PlaywrightError
+
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.size)
+        async with self._sem:
+            start = time.monotonic()
+            try:
+                tab = await self._acquire()
+            except EnvironmentProblem as exc:
+                return PageShot(env_problem=str(exc))
+            shot = PageShot(timings={"browser": time.monotonic() - start})
+            tab.begin()
+            start = time.monotonic()
+            try:
+                shot.value = await asyncio.wait_for(work(tab), timeout_s)
+            except asyncio.TimeoutError:
+                shot.timed_out = True
+            except PlaywrightError as exc:
+                tab.broken = True
+                if self.host.server_origin and "ERR_CONNECTION" in str(exc) and not tab.env_trouble:
+                    tab.env_trouble = f"the browser's asset server did not answer ({_short(exc)})"
+                if tab.env_trouble:
+                    pass
+                elif "crash" in str(exc).lower():
+                    tab.crashed = True
+                elif not self.host.connected(tab.generation):
+                    shot.env_problem = (
+                        f"Chromium stopped during the render ({_short(exc)}); it will be restarted. "
+                        f"This is not the program's fault: re-run the job. {_FIX}"
+                    )
+                else:  # e.g. the page navigated away or closed itself while being captured
+                    tab.error(f"The page could not be captured: {_short(exc)}")
+            except BaseException:
+                tab.end()
+                await self._release(tab, healthy=False)  # a bug of ours: never blamed on the page
+                raise
+            tab.end()
+            if tab.env_trouble:
+                shot.env_problem = f"{tab.env_trouble}; the browser will be restarted. {_FIX}"
+            shot.crashed = tab.crashed
+            if shot.crashed:
+                shot.errors.append(
+                    "The page crashed: its renderer process died, most often because the page "
+                    f"used too much memory (the limit is {JS_HEAP_MB} MiB of JavaScript heap)."
+                )
+            shot.errors[:0] = list(tab.errors)
+            shot.console = list(tab.console)
+            shot.timings["page"] = time.monotonic() - start
+            if isinstance(shot.value, bytes):
+                shot.png, shot.value = shot.value, None
+            await self._release(
+                tab, healthy=not (shot.timed_out or shot.crashed or tab.broken or shot.env_problem)
+            )
+            if tab.env_trouble:
+                await self.host.restart()
+            return shot
+
+    async def _acquire(self) -> Tab:
+        while self._free:
+            tab = self._free.pop()
+            if self.host.connected(tab.generation) and not tab.crashed:
+                return tab
+            await tab.close()
+        tab = await self.host.new_tab(scale=self.scale)
+        try:
+            if self.setup is not None:
+                await asyncio.wait_for(self.setup(tab), 60)
+        except Exception as exc:
+            await tab.close()
+            if not self.host.connected(tab.generation):
+                raise EnvironmentProblem(
+                    f"Chromium stopped while preparing a page: {_short(exc)}. {_FIX}"
+                ) from exc
+            raise EnvironmentProblem(f"A browser page could not be prepared: {_short(exc)}") from exc
+        return tab
+
+    async def _release(self, tab: Tab, *, healthy: bool) -> None:
+        if healthy and tab.jobs < self.max_jobs and self.host.connected(tab.generation):
+            self._free.append(tab)
+            return
+        closing = asyncio.ensure_future(tab.close())
+        done, _ = await asyncio.wait({closing}, timeout=6)
+        if not done:  # a renderer that will not die: restart the whole browser
+            await self.host.restart()
+
+    async def close(self) -> None:
+        tabs, self._free = self._free, []
+        for tab in tabs:
+            await tab.close()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().split("\n")[0]
+    return text[:300] or type(exc).__name__
+
+
+class BrowserHost:
+    """The shared Chromium: its thread, event loop, Playwright driver and browser process."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._start_lock = threading.Lock()
+        self._pw: Any = None
+        self._browser: Any = None
+        self._launching: asyncio.Lock | None = None
+        self._generation = 0
+        self._cgroup: Any = None
+        self._wrapper_dir: str | None = None
+        self._assets: dict[Path, bytes] = {}
+        self._asset_bytes = 0
+        self._spki = ""
+        self.server_origin = ""  # the in-sandbox asset server, or "" (assets are fulfilled from Python)
+        self.docs_dir: Path | None = None
+        self.assets_root = assets_dir().resolve()
+        self.version = ""
+        self.counter = itertools.count(1)
+        self.pools: dict[object, TabPool] = {}
+        self._users = 0
+
+    def acquire(self) -> BrowserHost:
+        """Count a renderer that uses this host (``release`` stops the browser after the last one)."""
+        with self._start_lock:
+            self._users += 1
+        return self
+
+    def release(self) -> None:
+        with self._start_lock:
+            self._users -= 1
+            last = self._users <= 0
+        if last:
+            self.close()
+
+    def pool(self, key: object, make: Callable[[], TabPool]) -> TabPool:
+        """The tab pool registered under ``key`` (created by ``make`` on first use); loop thread only."""
+        found = self.pools.get(key)
+        if found is None:
+            found = self.pools[key] = make()
+        return found
+
+    # --- thread and loop ------------------------------------------------------------------
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._start_lock:
+            if self._loop is None or self._thread is None or not self._thread.is_alive():
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(ready.set)
+                    loop.run_forever()
+
+                self._thread = threading.Thread(target=run, name="visplotbench-browser", daemon=True)
+                self._thread.start()
+                ready.wait()
+                self._loop = loop
+            return self._loop
+
+    def call(self, coro_fn: Callable[[], Awaitable[T]], timeout_s: float) -> T:
+        """Run ``coro_fn()`` on the browser's loop from any thread and wait for its result."""
+        loop = self._ensure_loop()
+        future = asyncio.run_coroutine_threadsafe(_call(coro_fn), loop)
+        try:
+            return future.result(timeout=timeout_s + 120)
+        except concurrent.futures.TimeoutError as exc:
+            future.cancel()
+            asyncio.run_coroutine_threadsafe(self.restart(), loop)
+            raise EnvironmentProblem(
+                f"the browser stopped responding; it is being restarted. {_FIX}"
+            ) from exc
+
+    # --- browser --------------------------------------------------------------------------
+    def connected(self, generation: int) -> bool:
+        return generation == self._generation and self._browser is not None and self._browser.is_connected()
+
+    async def browser(self) -> Any:
+        if self._launching is None:
+            self._launching = asyncio.Lock()
+        async with self._launching:
+            if self._browser is not None and self._browser.is_connected():
+                return self._browser
+            await self._shutdown()
+            try:
+                self._browser = await self._launch()
+            except EnvironmentProblem:
+                await self._shutdown()
+                raise
+            except Exception as exc:
+                await self._shutdown()
+                raise EnvironmentProblem(f"Chromium could not be started: {_short(exc)}. {_FIX}") from exc
+            self._generation += 1
+            self.version = self._browser.version
+            return self._browser
+
+    async def _launch(self) -> Any:
+        from playwright.async_api import async_playwright
+
+        chromium = chromium_path()
+        self.assets_root = assets_dir().resolve()
+        args = list(FLAGS)
+        if os.environ.get("VISPLOTBENCH_BROWSER_SANDBOX", "1") != "0":
+            executable = self._sandbox_wrapper(chromium)
+            if self._spki:
+                args.append(f"--ignore-certificate-errors-spki-list={self._spki}")
+        else:
+            executable = chromium
+        self._pw = await async_playwright().start()
+        env = {"PATH": "/usr/bin:/bin", "HOME": self._wrapper_dir or tempfile.gettempdir(), "LANG": "C.UTF-8"}
+        return await self._pw.chromium.launch(
+            executable_path=executable,
+            args=args,
+            chromium_sandbox=False,
+            headless=True,
+            env=env,
+            handle_sigint=False,
+            handle_sigterm=False,
+            handle_sighup=False,
+            timeout=60_000,
+        )
+
+    def _sandbox_wrapper(self, chromium: str) -> str:
+        """An executable that starts Chromium (and the asset server) in bubblewrap, in the browser's cgroups."""
+        from visplotbench.engine._cgroup import create_job_cgroup
+        from visplotbench.engine._sandbox import bwrap_argv
+
+        self._wrapper_dir = tempfile.mkdtemp(prefix="vpb-browser-")
+        base = Path(self._wrapper_dir)
+        home, srv, docs = base / "home", base / "srv", base / "docs"
+        for folder in (home, srv, docs):
+            folder.mkdir(mode=0o700)
+        command = [chromium]
+        binds = [(srv, "/vpb/srv"), (docs, "/vpb/docs"), (self.assets_root, "/vpb/assets")]
+        self._spki, self.server_origin, self.docs_dir = "", "", None
+        server = _asset_server(srv)
+        ro: list[str] = []
+        if server is not None and self.assets_root.is_dir():
+            python, self._spki, ro = server
+            ready = "/tmp/.vpb-asset-server-ready"
+            start = (
+                f"{shlex.quote(python)} -I -S /vpb/srv/server.py {ASSET_PORT} {ready} &\n"
+                f"i=0; while [ ! -e {ready} ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done\n"
+                f'exec {shlex.quote(chromium)} "$@"'
+            )
+            command = ["/bin/sh", "-c", start, "sh"]
+            self.server_origin, self.docs_dir = f"https://127.0.0.1:{ASSET_PORT}", docs
+        argv = bwrap_argv(
+            command,
+            home,
+            extra_ro=ro,
+            tmpfs_mb=2048,
+            env={"XDG_CONFIG_HOME": "/tmp/.config", "XDG_CACHE_HOME": "/tmp/.cache"},
+        )
+        # Our folders get fixed paths inside (host paths under /tmp would be hidden by its tmpfs);
+        # they are mounted with the system directories, before the sandbox's root turns read-only.
+        at = argv.index("--proc") if "--proc" in argv else argv.index("--")
+        argv[at:at] = [arg for src, dst in binds for arg in ("--ro-bind", str(src), dst)]
+        self._cgroup = create_job_cgroup(BROWSER_MAX_PROCESSES, BROWSER_MEMORY_MB)
+        lines = ["#!/bin/sh"]
+        for procs in self._cgroup.procs_files if self._cgroup else []:
+            lines.append(f"echo $$ > {shlex.quote(procs)} || exit 125")
+        lines.append(
+            "exec prlimit --core=0 --nofile=8192 -- " + " ".join(shlex.quote(a) for a in argv) + ' "$@"'
+        )
+        wrapper = base / "chromium"
+        wrapper.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        wrapper.chmod(0o700)
+        return str(wrapper)
+
+    async def new_tab(self, *, scale: float = 1.0) -> Tab:
+        browser = await self.browser()
+        generation = self._generation
+        try:
+            context = await browser.new_context(
+                viewport={"width": VIEWPORT[0], "height": VIEWPORT[1]},
+                device_scale_factor=1,
+                locale="en-US",
+                timezone_id="UTC",
+                reduced_motion="reduce",
+                service_workers="block",
+                accept_downloads=False,
+                color_scheme="light",
+            )
+            tab = Tab(self, context, generation, scale=scale)
+            await context.add_init_script(INIT_SCRIPT)
+            await context.route("**/*", tab._route)
+
+            async def on_websocket(ws: Any) -> None:
+                await _refuse_websocket(tab, ws)
+
+            await context.route_web_socket(re.compile(".*"), on_websocket)
+            tab.page = await context.new_page()
+            tab.attach(tab.page)
+            context.on("page", lambda p: asyncio.ensure_future(_close_popup(tab, p)))
+            tab.cdp = await context.new_cdp_session(tab.page)
+            tab.cdp.on("Runtime.exceptionThrown", tab._on_exception)
+            await tab.cdp.send("Runtime.enable")
+            return tab
+        except Exception as exc:
+            if not self.connected(generation):
+                raise EnvironmentProblem(
+                    f"Chromium stopped while opening a page: {_short(exc)}. {_FIX}"
+                ) from exc
+            raise
+
+    def asset_url(self, path: Path) -> str:
+        """The asset server's URL for an installed file, or '' when it must be fulfilled from Python."""
+        if not self.server_origin:
+            return ""
+        try:
+            rel = path.relative_to(self.assets_root)
+        except ValueError:
+            return ""
+        return f"{self.server_origin}/assets/{quote(rel.as_posix())}"
+
+    def asset(self, url: str) -> tuple[bytes | None, str]:
+        """The bytes and content type answering a CDN URL, or (None, '') when it must be blocked."""
+        path = _cdn.resolve(url)
+        if path is None:
+            return None, ""
+        body = self._assets.get(path)
+        if body is None:
+            body = path.read_bytes()
+            if self._asset_bytes > 256 * 1024 * 1024:
+                self._assets.clear()
+                self._asset_bytes = 0
+            self._assets[path] = body
+            self._asset_bytes += len(body)
+        return body, _cdn.content_type(path)
+
+    async def restart(self) -> None:
+        """Kill the browser; the next job starts a new one (its old tabs are discarded)."""
+        if self._launching is None:
+            self._launching = asyncio.Lock()
+        async with self._launching:
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        for pool in list(self.pools.values()):
+            await pool.close()
+        browser, pw, self._browser, self._pw = self._browser, self._pw, None, None
+        self._generation += 1
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(browser.close(), 10)
+        if self._cgroup is not None:
+            await asyncio.to_thread(self._cgroup.remove)
+            self._cgroup = None
+        if pw is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pw.stop(), 10)
+        if self._wrapper_dir:
+            shutil.rmtree(self._wrapper_dir, ignore_errors=True)
+            self._wrapper_dir = None
+        self.server_origin, self.docs_dir, self._spki = "", None, ""
+
+    def close(self) -> None:
+        """Stop the browser and the loop thread."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive():
+            return
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        self._loop = self._thread = None
+        self._launching = None
+        self.pools = {}  # their asyncio primitives belong to the stopped loop
+
+
+async def _call(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    return await coro_fn()
+
+
+async def _refuse_websocket(tab: Tab, ws: Any) -> None:
+    tab.error(f"Blocked WebSocket connection to {ws.url}: pages render offline.")
+    with contextlib.suppress(Exception):
+        await ws.close()
+
+
+async def _close_popup(tab: Tab, page: Any) -> None:
+    if page is not tab.page:
+        with contextlib.suppress(Exception):
+            await page.close()
+
+
+# The asset server runs inside the browser's sandbox (same network namespace, read-only view of the
+# assets): Chromium fetches libraries from it over loopback TLS, which costs a few milliseconds,
+# instead of receiving megabytes through Playwright's pipes (about a CPU-second for Plotly.js).
+_SERVER = """import http.server, os, ssl, sys, urllib.parse
+port, ready = int(sys.argv[1]), sys.argv[2]
+TYPES = CONTENT_TYPES
+ROOTS = (("/assets/", "/vpb/assets"), ("/docs/", "/vpb/docs"))
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        path = urllib.parse.unquote(self.path.split("?", 1)[0])
+        for prefix, root in ROOTS:
+            full = os.path.realpath(os.path.join(root, path[len(prefix):]))
+            if path.startswith(prefix) and full.startswith(root + os.sep) and os.path.isfile(full):
+                with open(full, "rb") as f:
+                    data = f.read()
+                self.send_response(200)
+                self.send_header("Content-Type", TYPES.get(os.path.splitext(full)[1].lower(), "application/octet-stream"))
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.end_headers()
+                self.wfile.write(data)
+                return
+        self.send_error(404)
+
+    def log_message(self, *args):
+        pass
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain("/vpb/srv/cert.pem", "/vpb/srv/key.pem")
+server.socket = context.wrap_socket(server.socket, server_side=True)
+open(ready, "w").close()
+server.serve_forever()
+"""
+
+
+def _asset_server(srv: Path) -> tuple[str, str, list[str]] | None:
+    """Prepare the in-sandbox asset server in ``srv``: (python, certificate SPKI hash, read-only paths).
+
+    None when it cannot run here (no openssl): assets are then fulfilled from Python (slower).
+    """
+    import hashlib
+    import json
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    cert, key = srv / "cert.pem", srv / "key.pem"
+    try:
+        subprocess.run(
+            [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", str(key), "-out", str(cert), "-days", "3650", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True, timeout=30, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        pem = subprocess.run(
+            [openssl, "x509", "-in", str(cert), "-pubkey", "-noout"],
+            check=True, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    # A PEM public key is the base64 of the SubjectPublicKeyInfo whose SHA-256 Chromium pins.
+    der = base64.b64decode("".join(line for line in pem.splitlines() if not line.startswith("-----")))
+    spki = base64.b64encode(hashlib.sha256(der).digest()).decode()
+    (srv / "server.py").write_text(
+        _SERVER.replace("CONTENT_TYPES", json.dumps(_cdn.CONTENT_TYPES)), encoding="utf-8"
+    )
+    if os.access("/usr/bin/python3", os.X_OK):
+        return "/usr/bin/python3", spki, []
+    python = os.path.realpath(sys.executable)
+    return python, spki, [sys.base_prefix, os.path.dirname(python)]
+
+
+def chromium_path() -> str:
+    """The Chromium binary: $VISPLOTBENCH_CHROMIUM, Debian's real binary, or chromium on PATH."""
+    candidates = [
+        os.environ.get("VISPLOTBENCH_CHROMIUM", ""),
+        "/usr/lib/chromium/chromium",
+        shutil.which("chromium") or "",
+        shutil.which("chromium-browser") or "",
+    ]
+    for path in candidates:
+        if path and os.access(path, os.X_OK):
+            return path
+    raise EnvironmentProblem(f"Chromium is not installed. {_FIX}")
+
+
+_host: BrowserHost | None = None
+_host_lock = threading.Lock()
+
+
+def shared_browser() -> BrowserHost:
+    """The process-wide browser host (started lazily, stopped at exit)."""
+    global _host
+    with _host_lock:
+        if _host is None:
+            _host = BrowserHost()
+            atexit.register(_host.close)
+        return _host
+
+
+def check_browser() -> None:
+    """Raise EnvironmentProblem (with the fix) when the browser cannot run here."""
+    chromium_path()
+    try:
+        import playwright  # noqa: F401
+    except ImportError as exc:
+        raise EnvironmentProblem(
+            "python playwright is missing. Fix: pip install playwright "
+            "(never `playwright install`: the system Chromium is used)."
+        ) from exc
+    if os.environ.get("VISPLOTBENCH_BROWSER_SANDBOX", "1") != "0":
+        from visplotbench.engine._sandbox import bwrap_path
+
+        bwrap_path()
+
+
+def screenshot_html(
+    html: str,
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    timeout_s: float = 30.0,
+    scale: float = 1.0,
+    concurrency: int = 2,
+) -> PageShot:
+    """Render a complete HTML page offline in the shared browser and screenshot it.
+
+    For other renderers (plotly, bokeh, pyecharts or altair HTML from the Python renderer). The
+    page loads its chart libraries from the usual CDN URLs (answered from pinned local copies);
+    anything else it requests is blocked and listed in ``PageShot.errors``.
+
+    Args:
+        html: the complete document.
+        width, height: the CSS-pixel region to capture; by default the content's extent, at least
+            the viewport's width (1000 px) and at most 4000 px each way.
+        timeout_s: wall-clock limit for loading and capturing the page.
+        scale: device pixels per CSS pixel in the PNG.
+        concurrency: pages of this kind rendered at once (the first call fixes it).
+
+    Returns:
+        A ``PageShot``: ``png`` (or None), ``errors``, ``console``, ``timed_out``, ``crashed`` and
+        ``env_problem`` (non-empty: the browser failed, not the page).
+    """
+    host = shared_browser()
+
+    async def job() -> PageShot:
+        pool = host.pool(("screenshot_html", scale), lambda: TabPool(host, concurrency, scale=scale))
+
+        async def work(tab: Tab) -> bytes:
+            await tab.load_html(html)
+            return await tab.capture(await tab.page_region(width, height))
+
+        return await pool.run(work, timeout_s)
+
+    try:
+        return host.call(job, timeout_s)
+    except EnvironmentProblem as exc:
+        return PageShot(env_problem=str(exc))

@@ -1,0 +1,209 @@
+"""LaTeX: pdflatex, then pdftoppm, in one sandboxed shell; the PDF never reaches the host.
+
+Safety switches on top of the sandbox: ``-no-shell-escape`` (``\\write18`` is inert),
+``openin_any=p`` / ``openout_any=p`` (no absolute paths, no ``..``, no dot files),
+``-interaction=nonstopmode -halt-on-error`` with stdin closed (errorstop mode would wait for a
+terminal; the first error ends the run) and a wall timeout (``\\def\\a{\\a}\\a`` never ends).
+
+Data: the task's CSV arrives as ``latex.csv`` (comma separated) next to ``main.tex``. The original
+prompt asks for the bare ``\\pgfplotstableread{latex.csv}\\datatable``, which reads
+whitespace-separated columns. Rather than rewrite the source, pdflatex gets a hook on its command
+line before ``\\input{main.tex}``: after pgfplots loads, pgfplotstable's ``every table`` key (which
+receives the table's file name) switches ``col sep=comma`` on for ``latex.csv`` only. So explicit
+``[col sep=comma]`` still works, ``\\addplot table {latex.csv}`` works, inline tables and other files
+keep the default, and TeX's line numbers stay those of the user's file. (A document that sets its
+own ``every table`` style replaces the hook; the original harness instead deleted that exact line
+and pasted the CSV inline, which broke any variant and shifted line numbers.)
+
+Output: the first page (every page with ``RenderJob.all_pages``) at a fixed 150 DPI, cropped to
+its content plus a fixed margin, so the same source gives the same PNG bytes. (At the original's
+200 DPI a plain one-line pgfplots axis is already >= 98 % white and ``finish()`` calls it blank.)
+
+Error excerpt: the first ``!`` message (with a runaway argument's text) and TeX's ``l.<n>`` line,
+which is the line of ``main.tex``; macro-expansion context and help text are left out.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+from PIL import Image
+
+from visplotbench.engine._images import crop_to_content
+from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
+from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
+from visplotbench.engine.renderers._base import Renderer, env_failure, finish
+
+DPI = 150  # see the module docstring
+CROP_MARGIN_PX = 10
+_MAX_PIXELS = 60_000_000  # an A0 page at 150 dpi is 35 M; a bigger PNG would only load the host
+_CSV = "latex.csv"
+# Runs before \input{main.tex}; # is doubled where it lands inside \vpbhook's body.
+_HOOK = (
+    r"\def\vpbcsv#1{\ifnum\pdfstrcmp{\detokenize{#1}}{" + _CSV + r"}=0 \pgfplotstableset{col sep=comma}"
+    r"\else\ifnum\pdfstrcmp{\detokenize{#1}}{./" + _CSV + r"}=0 \pgfplotstableset{col sep=comma}\fi\fi}"
+    r"\def\vpbhook{\pgfplotstableset{every table/.code={\vpbcsv{##1}}}}"
+    r"\AddToHook{package/pgfplots/after}{\vpbhook}"
+    r"\input{main.tex}"
+)
+_PDFTOPPM_FAILED = 90
+# $1: the TeX command line, $2: pdftoppm's page selection.
+_SCRIPT = (
+    'pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error -jobname=main "$1" || exit $?\n'
+    "[ -f main.pdf ] || exit 0\n"
+    f"mkdir -p out && pdftoppm -png -r {DPI} $2 main.pdf out/page || exit {_PDFTOPPM_FAILED}\n"
+)
+# max_print_line and error_line: log lines unwrapped, so an l.<n> line shows the user's whole line
+_ENV = {
+    "openin_any": "p",
+    "openout_any": "p",
+    "shell_escape": "f",
+    "max_print_line": "10000",
+    "error_line": "254",
+    "half_error_line": "238",
+    "SOURCE_DATE_EPOCH": "0",
+    "FORCE_SOURCE_DATE": "1",
+}
+
+
+class LatexRenderer(Renderer):
+    language = "latex"
+    source_name = "main.tex"
+    default_limits = Limits(wall_s=20, cpu_s=20, memory_mb=2048)
+    max_concurrency = 2
+
+    def check(self) -> None:
+        bwrap_path()
+        for tool, package in (("pdflatex", "texlive-latex-base"), ("pdftoppm", "poppler-utils")):
+            if shutil.which(tool) is None:
+                raise EnvironmentProblem(
+                    f"{tool} is not installed. Fix: apt-get install {package} (or run `make install`)."
+                )
+        for name, package in (
+            ("standalone.cls", "texlive-latex-extra"),
+            ("pgfplots.sty", "texlive-pictures"),
+        ):
+            if not _kpsewhich(name):
+                raise EnvironmentProblem(
+                    f"TeX cannot find {name}. Fix: apt-get install {package} (or run `make install`)."
+                )
+
+    def versions(self) -> dict[str, str]:
+        return _versions()
+
+    def render_in(self, job: RenderJob, job_dir: Path) -> RenderResult:
+        limits = self.limits_for(job)
+        pages = "" if job.all_pages else "-f 1 -l 1"
+        try:
+            proc = run_sandboxed(["/bin/sh", "-c", _SCRIPT, "sh", _HOOK, pages], job_dir, limits, env=_ENV)
+        except EnvironmentProblem as exc:
+            return env_failure(self.language, str(exc))
+        if proc.returncode == 127 or proc.stderr.startswith("bwrap: "):  # no tool inside the sandbox
+            return env_failure(
+                self.language, f"pdflatex could not start in the sandbox: {proc.stderr[:500]}", proc
+            )
+        error = ""
+        if proc.returncode == _PDFTOPPM_FAILED:
+            error = "The PDF could not be rasterised (pdftoppm): " + proc.stderr.strip()[-800:]
+        elif proc.returncode != 0 and not proc.timed_out:
+            error = tex_error(_read_tail(job_dir / "main.log") or proc.stdout)
+        images: list[bytes] = []
+        if not error:
+            try:
+                images = [crop_to_content(png, CROP_MARGIN_PX) for png in _pngs(job_dir / "out")]
+            except ValueError as exc:
+                error = str(exc)
+        return finish(
+            self.language, images, error=error, proc=proc, limits=limits, tool_versions=self.versions()
+        )
+
+
+def tex_error(log: str) -> str:
+    """The first TeX error in a log: the ``!`` message and the ``l.<n>`` line of the user's file."""
+    lines = log.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("! ")), None)
+    if start is None:
+        tail = [line for line in lines if line.strip()][-12:]
+        return "\n".join(tail) or "pdflatex failed without a message."
+    out = lines[start - 2 : start] if start >= 2 and lines[start - 2] == "Runaway argument?" else []
+    out.append(lines[start])
+    i = start + 1
+    while i < len(lines) and lines[i].startswith("(") and len(out) < 8:  # \MessageBreak continuations
+        out.append(lines[i])
+        i += 1
+    for j in range(i, min(i + 40, len(lines))):
+        if re.match(r"l\.\d+ ", lines[j]):  # where TeX stopped in main.tex, then the rest of that line
+            out += [line.rstrip() for line in lines[j : j + 2] if line.strip()]
+            break
+        if lines[j].startswith("<*>"):  # TeX ran out of main.tex (the context is our command line)
+            out.append("<*> main.tex")
+            if lines[start] == "! Emergency stop.":
+                out.append(r"*** (job aborted, no legal \end found)")
+            break
+    return "\n".join(out)
+
+
+def _pngs(out_dir: Path) -> list[bytes]:
+    """pdftoppm's pages (out/page-1.png, page-01.png, ...) in page order; regular files only."""
+    if not out_dir.is_dir() or out_dir.is_symlink():
+        return []
+    found = []
+    for path in out_dir.iterdir():
+        match = re.fullmatch(r"page-(\d+)\.png", path.name)
+        if match and stat.S_ISREG(path.lstat().st_mode):
+            found.append((int(match.group(1)), path))
+    return [_read_png(path) for _, path in sorted(found)]
+
+
+def _read_png(path: Path) -> bytes:
+    """A PNG the job wrote, if PIL can decode it safely; ValueError (the program's fault) otherwise."""
+    data = path.read_bytes()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > _MAX_PIXELS:
+                raise ValueError(f"{path.name} is too large to use ({img.width}x{img.height} px).")
+            img.load()
+    except ValueError:
+        raise
+    except Exception as exc:  # PIL raises many types for a damaged file
+        raise ValueError(f"{path.name} is not a valid PNG image ({exc}).") from exc
+    return data
+
+
+def _read_tail(path: Path, size: int = 32_000) -> str:
+    """The end of a log the job wrote (never following a link the job could have planted)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        f.seek(max(0, os.fstat(fd).st_size - size))
+        return f.read().decode("utf-8", "replace")
+
+
+def _kpsewhich(name: str) -> str:
+    try:
+        return subprocess.run(["kpsewhich", name], capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for tool, args in (("pdflatex", ["--version"]), ("pdftoppm", ["-v"])):
+        try:
+            done = subprocess.run([tool, *args], capture_output=True, text=True, timeout=20)
+            found[tool] = (done.stdout or done.stderr).strip().splitlines()[0]
+        except (OSError, subprocess.TimeoutExpired, IndexError):
+            found[tool] = "unknown"
+    return found

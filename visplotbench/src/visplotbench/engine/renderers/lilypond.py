@@ -1,0 +1,177 @@
+"""LilyPond: ``lilypond --png -dcrop`` on ``main.ly`` inside the sandbox; every page, in order.
+
+``-dsafe`` was removed in LilyPond 2.23.12, so Scheme in a score can call ``system``, read files
+(``ly:gulp-file``), open sockets or fork. The OS sandbox is the only protection: no host files
+beyond the read-only system, no network, a process cap and a wall timeout.
+
+Start-up: Debian's LilyPond ships byte-compiled Guile files but computes a broken library path
+(``${prefix}/lib/...``) and never finds them, so every run re-reads ~70 Scheme sources (~2.4 s).
+Pointing ``GUILE_LOAD_COMPILED_PATH`` at the shipped ``ccache`` cuts a run to ~0.8 s; no warm
+process or writable cache is needed.
+
+Images: a one-page score gives LilyPond's own tight crop (``-dcrop``: the systems without the page's
+empty space and tagline); a longer score gives one image per page (``main-page1.png``, ...), each
+cropped to its content plus a fixed margin. Fixed resolution, so the same source gives the same bytes.
+
+Errors: LilyPond may exit 0 after an error (a failed Scheme expression is skipped) and exit 1 after
+writing a PNG, so both the exit status and the ``main.ly:<line>:<col>: error:`` lines decide.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import io
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+from PIL import Image
+
+from visplotbench.engine._images import crop_to_content
+from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
+from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
+from visplotbench.engine.renderers._base import Renderer, env_failure, finish
+
+RESOLUTION = 150  # dpi
+CROP_MARGIN_PX = 10
+_MAX_PIXELS = 60_000_000  # an A0 page at 150 dpi is 35 M; a bigger PNG would only load the host
+# -o without a directory: an -o with one makes lilypond chdir there before it looks for main.ly
+_COMMAND = f"lilypond --png -dcrop -dno-point-and-click -dresolution={RESOLUTION} -o main main.ly".split()
+# main.png / main-page2.png / main.cropped.png, and main-1.png ... for further \book blocks
+_PAGE = re.compile(r"(main(?:-(?!page\d)\w+)?)(?:-page(\d+))?(\.cropped)?\.png")
+_ERROR = re.compile(r"(?:^|: )(?:fatal )?error: ")
+_PROGRESS = re.compile(
+    r"^(Processing `|Parsing\.\.\.|Interpreting music|Preprocessing graphical|Finding the ideal|Fitting music"
+    r"|Drawing systems|Converting to PNG|Layout output to|Success: compilation|fatal error: failed files"
+    r"|[^\s:]+:\d+:\d+: (warning|error)|warning: )"
+)
+
+
+class LilyPondRenderer(Renderer):
+    language = "lilypond"
+    source_name = "main.ly"
+    default_limits = Limits(wall_s=30, cpu_s=30, memory_mb=2048)
+    max_concurrency = 2
+
+    def check(self) -> None:
+        bwrap_path()
+        if shutil.which("lilypond") is None:
+            raise EnvironmentProblem(
+                "lilypond is not installed. Fix: apt-get install lilypond (or run `make install`)."
+            )
+        if shutil.which("gs") is None:
+            raise EnvironmentProblem(
+                "Ghostscript (gs) is not installed; LilyPond needs it for PNG output. "
+                "Fix: apt-get install ghostscript (or run `make install`)."
+            )
+
+    def versions(self) -> dict[str, str]:
+        return _versions()
+
+    def render_in(self, job: RenderJob, job_dir: Path) -> RenderResult:
+        limits = self.limits_for(job)
+        env = {"GUILE_LOAD_COMPILED_PATH": cache} if (cache := _compiled_cache()) else {}
+        try:
+            proc = run_sandboxed(_COMMAND, job_dir, limits, env=env)
+        except EnvironmentProblem as exc:
+            return env_failure(self.language, str(exc))
+        if proc.stderr.startswith("bwrap: "):  # the sandbox itself failed, e.g. no lilypond inside it
+            return env_failure(
+                self.language, f"lilypond could not start in the sandbox: {proc.stderr[:500]}", proc
+            )
+        error_lines = lilypond_error(proc.stderr)
+        if proc.returncode != 0 and not error_lines:
+            rest = [line for line in proc.stderr.splitlines() if line.strip() and not _PROGRESS.match(line)]
+            error_lines = "\n".join(rest[-15:]) or f"lilypond failed (exit status {proc.returncode})."
+        try:
+            images = _images(job_dir)
+        except ValueError as exc:  # e.g. Scheme wrote a file called main.png that is not a PNG
+            images, error_lines = [], error_lines or str(exc)
+        return finish(
+            self.language,
+            images,
+            error=error_lines,
+            proc=proc,
+            limits=limits,
+            tool_versions=self.versions(),
+        )
+
+
+def lilypond_error(log: str) -> str:
+    """Every ``error:`` message with the source lines LilyPond prints under it; empty if none."""
+    lines = log.splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _ERROR.search(line) and not line.startswith("fatal error: failed files"):
+            out.append(line.rstrip())
+            i += 1
+            while i < len(lines) and not _PROGRESS.match(lines[i]) and len(out) < 60:
+                if lines[i].strip():
+                    out.append(lines[i].rstrip())
+                i += 1
+        else:
+            i += 1
+    return "\n".join(out)
+
+
+def _images(job_dir: Path) -> list[bytes]:
+    """Per book: the -dcrop image for a one-page book, else each page cropped; regular files only."""
+    pages: dict[str, list[tuple[int, Path]]] = {}
+    cropped: dict[str, Path] = {}
+    for path in job_dir.iterdir():
+        match = _PAGE.fullmatch(path.name)
+        if not match or not stat.S_ISREG(path.lstat().st_mode):  # a job may plant links or FIFOs
+            continue
+        book, page, is_cropped = match.groups()
+        if is_cropped:
+            cropped[book] = path
+        else:
+            pages.setdefault(book, []).append((int(page or 1), path))
+    images: list[bytes] = []
+    for book in sorted(pages.keys() | cropped.keys(), key=lambda name: (len(name), name)):
+        book_pages = sorted(pages.get(book, []))
+        if len(book_pages) <= 1 and book in cropped:
+            images.append(_read_png(cropped[book]))
+        else:
+            images += [crop_to_content(_read_png(path), CROP_MARGIN_PX) for _, path in book_pages]
+    return images
+
+
+def _read_png(path: Path) -> bytes:
+    """A PNG the job wrote, if PIL can decode it safely; ValueError (the program's fault) otherwise."""
+    data = path.read_bytes()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > _MAX_PIXELS:
+                raise ValueError(f"{path.name} is too large to use ({img.width}x{img.height} px).")
+            img.load()
+    except ValueError:
+        raise
+    except Exception as exc:  # PIL raises many types for a damaged file
+        raise ValueError(f"{path.name} is not a valid PNG image ({exc}).") from exc
+    return data
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled_cache() -> str:
+    """Debian's byte-compiled Scheme files for this lilypond: ``/usr/lib/<arch>/lilypond/<v>/ccache``."""
+    version = re.search(r"\d+\.\d+\.\d+", _versions()["lilypond"])
+    found = glob.glob(f"/usr/lib/*/lilypond/{version.group()}/ccache") if version else []
+    return found[0] if found else ""
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for tool, args in (("lilypond", ["--version"]), ("gs", ["--version"])):
+        try:
+            done = subprocess.run([tool, *args], capture_output=True, text=True, timeout=30)
+            found[tool] = (done.stdout or done.stderr).strip().splitlines()[0]
+        except (OSError, subprocess.TimeoutExpired, IndexError):
+            found[tool] = "unknown"
+    return found

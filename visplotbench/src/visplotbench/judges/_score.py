@@ -1,0 +1,316 @@
+"""Score a run folder: offline image metrics always, judge scores when a judge is given.
+
+    from visplotbench.judges import score_run
+    score_run("runs/openai_gpt-4.1")                              # ssim + edge_f1 for every attempt
+    score_run("runs/openai_gpt-4.1", "openai:gpt-4.1",            # + vis and task scores
+              judge_options={"concurrency": 16})
+
+Every attempt in ``results.jsonl`` (environment failures aside) gets one line per score kind in
+``scores.jsonl``: an attempt without images scores 0 with no request; the reference image is the run's
+``images/<task_id>_ref.png`` (else the task's own image, when tasks are at hand). Nothing is rendered.
+Lines already present for the same images and scorer are kept (resume), except failed judge requests,
+which are asked again; judgements that got a reply are also in the content-addressed cache, so scoring
+a copy of the run, or re-scoring after deleting ``scores.jsonl``, sends no request. At the end the
+statistics (``visplotbench.judges._aggregate``) go to ``scores_summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from visplotbench.harness._cache import Cache, default_cache_dir, digest
+from visplotbench.harness._records import AttemptRecord
+from visplotbench.harness._store import RunStore
+from visplotbench.judges._aggregate import ScoresSummary, summarize_scores
+from visplotbench.judges._image_metrics import METRICS, METRICS_VERSION, compare_images, prepare
+from visplotbench.judges._judge import Judge, JudgeItem, make_judge
+from visplotbench.judges._prompts import JudgePrompts
+from visplotbench.judges._records import ScoreRecord, ScoreStore
+
+log = logging.getLogger(__name__)
+OFFLINE = "offline"
+OFFLINE_KEY = digest([OFFLINE, METRICS_VERSION])
+_BATCH = 32  # score lines written per fsync
+
+
+class _Run:
+    """What scoring needs from a run folder: attempts, reference images, task texts."""
+
+    def __init__(self, folder: Path, tasks: list[Any] | None) -> None:
+        self.folder = folder
+        self.store = RunStore(folder)
+        if not self.store.results.exists():
+            raise FileNotFoundError(
+                f"{folder} is not a run folder: it has no results.jsonl. "
+                "Run the benchmark first (visplotbench run --out FOLDER)."
+            )
+        try:
+            self.config: dict[str, Any] = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            self.config = {}
+        self.attempts = [a for a in self.store.load() if a.status != "env_failure"]
+        self._tasks = {t.id: t for t in tasks} if tasks is not None else None
+        self._prepared: dict[str, Any] = {}
+
+    @property
+    def rounds(self) -> int:
+        value = self.config.get("self_debug", {}).get("rounds")
+        return value if isinstance(value, int) else max((a.round for a in self.attempts), default=0)
+
+    def tasks(self) -> dict[str, Any]:
+        """The run's tasks by id, loaded from its task source once (empty when they cannot be loaded)."""
+        if self._tasks is None:
+            from visplotbench.tasks import load_tasks
+
+            source = self.config.get("config", {}).get("tasks") or "bundled"
+            languages = sorted({a.language for a in self.attempts})
+            try:
+                self._tasks = {t.id: t for t in load_tasks(source, languages)}
+            except Exception as exc:  # the Hub offline, a moved file: fall back, and say so
+                log.warning(
+                    "Could not load the run's tasks from %r (%s); task scores use the recorded "
+                    "instruction as the task text and visual scores need images/<id>_ref.png.",
+                    source,
+                    exc,
+                )
+                self._tasks = {}
+        return self._tasks
+
+    def reference(self, task_id: str) -> tuple[bytes | None, str]:
+        """The reference PNG of ``task_id`` and where it came from ("" when there is none)."""
+        name = f"images/{task_id}_ref.png"
+        path = self.folder / name
+        if path.is_file():
+            return path.read_bytes(), name
+        task = self.tasks().get(task_id)
+        if task is not None and task.image:
+            return bytes(task.image), f"task:{task_id}"
+        return None, ""
+
+    def prepared_reference(self, task_id: str) -> tuple[Any, str]:
+        if task_id not in self._prepared:
+            png, name = self.reference(task_id)
+            try:
+                self._prepared[task_id] = (prepare(png) if png else None, name)
+            except (OSError, ValueError) as exc:
+                log.warning("%s: unreadable reference image %s: %s", task_id, name, exc)
+                self._prepared[task_id] = (None, "")
+        prepared: tuple[Any, str] = self._prepared[task_id]
+        return prepared
+
+    def images(self, attempt: AttemptRecord) -> list[bytes]:
+        return [(self.folder / name).read_bytes() for name in attempt.images]
+
+    def task_text(self, attempt: AttemptRecord) -> str:
+        """Task description + newline + style description (the original's task-judge text)."""
+        task = self.tasks().get(attempt.task_id)
+        if task is not None:
+            return f"{task.task__plot_description}\n{task.task__plot_style}"
+        for message in attempt.messages:
+            if message.get("role") == "user":
+                return str(message.get("content", ""))
+        return ""
+
+    def task_languages(self) -> dict[str, str]:
+        """Task id -> language over every task of the run; tasks with no record keep placeholder ids."""
+        found: dict[str, str] = {}
+        for rec in self.store.load():
+            found.setdefault(rec.task_id, rec.language)
+        expected = self.config.get("tasks", {}).get("per_language") or {}
+        for language, count in expected.items():
+            have = sum(lang == language for lang in found.values())
+            found.update({f"\0not_run:{language}:{i}": language for i in range(max(0, int(count) - have))})
+        return found
+
+
+def _line(attempt: AttemptRecord, kind: str, **fields: Any) -> ScoreRecord:
+    return ScoreRecord(
+        task_id=attempt.task_id, language=attempt.language, round=attempt.round, kind=kind, **fields
+    )
+
+
+def _offline(run: _Run, done: set[tuple[str, int, str, tuple[str, ...]]], store: ScoreStore) -> int:
+    batch: list[ScoreRecord] = []
+    count = 0
+    for attempt in run.attempts:
+        first = attempt.images[:1]
+        todo = [kind for kind in METRICS if (attempt.task_id, attempt.round, kind, tuple(first)) not in done]
+        if not todo:
+            continue
+        base = {
+            "scorer": OFFLINE,
+            "scorer_key": OFFLINE_KEY,
+            "prompt_version": METRICS_VERSION,
+            "images": first,
+        }
+        ref, ref_name = run.prepared_reference(attempt.task_id)
+        values: dict[str, float | None]
+        if not first:
+            values, status = dict.fromkeys(METRICS, 0.0), "no_image"
+        elif ref is None:
+            values, status = dict.fromkeys(METRICS, None), "no_reference"
+        else:
+            try:
+                values, status = {**compare_images(run.images(attempt)[0], ref)}, "scored"
+            except (OSError, ValueError) as exc:  # an unreadable image file
+                log.warning("%s round %d: cannot compare images: %s", attempt.task_id, attempt.round, exc)
+                values, status = dict.fromkeys(METRICS, None), "failed"
+        batch += [
+            _line(attempt, kind, score=values[kind], status=status, reference=ref_name, **base)
+            for kind in todo
+        ]
+        count += len(todo)
+        if len(batch) >= _BATCH:
+            store.append(batch)
+            batch = []
+    store.append(batch)
+    return count
+
+
+def _judged(
+    run: _Run,
+    judge: Judge,
+    done: set[tuple[str, int, str, tuple[str, ...]]],
+    store: ScoreStore,
+    cache: Cache,
+    progress: bool,
+) -> int:
+    identity = judge.identity()
+    base = {
+        "scorer": judge.spec,
+        "scorer_key": digest(identity),
+        "model": judge.model,
+        "prompt_version": judge.prompts.version,
+        "prompt_sha256": judge.prompts.sha256,
+    }
+    immediate: list[ScoreRecord] = []
+    items: list[JudgeItem] = []
+    owners: list[tuple[AttemptRecord, str, list[str], str]] = []
+    for attempt in run.attempts:
+        for kind in ("vis", "task"):
+            used = attempt.images[:1] if kind == "vis" else attempt.images[: judge.settings.max_images]
+            if (attempt.task_id, attempt.round, kind, tuple(used)) in done:
+                continue
+            ref, ref_name = run.reference(attempt.task_id) if kind == "vis" else (None, "")
+            if not used:
+                immediate.append(_line(attempt, kind, score=0.0, status="no_image", **base))
+            elif kind == "vis" and ref is None:
+                immediate.append(_line(attempt, kind, score=None, status="no_reference", images=used, **base))
+            else:
+                text = run.task_text(attempt) if kind == "task" else ""
+                items.append(JudgeItem(kind, attempt.language, run.images(attempt)[: len(used)], ref, text))
+                owners.append((attempt, kind, used, ref_name))
+    store.append(immediate)
+    bar = None
+    if progress and items:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc=f"judging with {judge.spec}", unit="score")
+    batch: list[ScoreRecord] = []
+    try:
+        for i, outcome in judge.judge(items, cache):
+            attempt, kind, used, ref_name = owners[i]
+            batch.append(
+                _line(
+                    attempt,
+                    kind,
+                    score=outcome.score,
+                    status=outcome.status,
+                    replies=outcome.replies,
+                    error=outcome.error,
+                    requests=outcome.requests,
+                    cached=outcome.cached,
+                    clamped=outcome.clamped,
+                    images=used,
+                    reference=ref_name,
+                    **base,
+                )
+            )
+            if bar is not None:
+                bar.update()
+            if len(batch) >= _BATCH:
+                store.append(batch)
+                batch = []
+    finally:
+        store.append(batch)
+        if bar is not None:
+            bar.close()
+    return len(immediate) + len(items)
+
+
+def _done(lines: list[ScoreRecord], scorer_key: str) -> set[tuple[str, int, str, tuple[str, ...]]]:
+    """(task, round, kind, images) already scored by ``scorer_key``; failed requests are not done."""
+    return {
+        (r.task_id, r.round, r.kind, tuple(r.images))
+        for r in lines
+        if r.scorer_key == scorer_key and r.status != "failed"
+    }
+
+
+def score_run(
+    run_folder: str | Path,
+    judge: Judge | str | None = None,
+    *,
+    judge_options: dict[str, Any] | None = None,
+    judge_prompts: JudgePrompts | str | None = None,
+    offline: bool = True,
+    tasks: list[Any] | None = None,
+    cache_dir: str | None = None,
+    progress: bool = False,
+) -> ScoresSummary:
+    """Add scores to the run in ``run_folder`` and write ``scores_summary.json``; return the summary.
+
+    Args:
+        run_folder: a folder written by ``visplotbench run``.
+        judge: a ``Judge``, or ``<backend>:<model>`` (e.g. ``openai:gpt-4.1``) built with ``judge_options``
+            and ``judge_prompts``; None scores the offline metrics only.
+        judge_options: judge and backend options (see ``make_judge``).
+        judge_prompts: judge texts: a ``JudgePrompts``, a file (ours or the original instructs.json), None.
+        offline: compute the offline image metrics (ssim, edge_f1).
+        tasks: the run's tasks (for task texts and reference images); loaded from the run's task source
+            when needed and not given.
+        cache_dir: the judgement cache; None: the user cache dir; "" disables it.
+        progress: show a progress bar while judging.
+    """
+    folder = Path(run_folder)
+    run = _Run(folder, tasks)
+    store = ScoreStore(folder)
+    chosen: dict[str, str] = {}
+    if offline:
+        _offline(run, _done(store.load(), OFFLINE_KEY), store)
+        chosen.update(dict.fromkeys(METRICS, OFFLINE_KEY))
+    identity: dict[str, Any] | None = None
+    if judge is not None:
+        if isinstance(judge, str):
+            judge = make_judge(judge, judge_options, judge_prompts)
+        identity = judge.identity()
+        cache = Cache(default_cache_dir() if cache_dir is None else (cache_dir or None), "judgements")
+        try:
+            _judged(run, judge, _done(store.load(), digest(identity)), store, cache, progress)
+        finally:
+            judge.close()
+        chosen.update(dict.fromkeys(("vis", "task"), digest(identity)))
+    previous = store.read_summary()
+    scorers = {**previous.get("scorers", {}), **chosen}
+    summary = summarize_scores(run.store.load(), store.load(), run.task_languages(), run.rounds, scorers)
+    scorers = {kind: s.scorer["scorer_key"] for kind, s in summary.kinds.items()}
+    store.write_summary(
+        {
+            **summary.to_json(),
+            "scorers": scorers,
+            "judge": identity if identity is not None else previous.get("judge"),
+            "metrics_version": METRICS_VERSION,
+            "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+    )
+    return summary
+
+
+def load_scores(run_folder: str | Path) -> tuple[list[ScoreRecord], dict[str, str]]:
+    """The score lines of a run folder and the scorer per kind its summary used (empty when unscored)."""
+    store = ScoreStore(run_folder)
+    return store.load(), dict(store.read_summary().get("scorers", {}))
