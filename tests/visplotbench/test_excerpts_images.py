@@ -50,3 +50,38 @@ def test_normalize_is_deterministic_and_flattens_alpha():
 def test_crop_to_content_keeps_a_fixed_margin():
     cropped = crop_to_content(png(size=(200, 200), draw=[(100, 100)]), margin=10)
     assert Image.open(io.BytesIO(cropped)).size == (21, 21)
+
+
+def test_hairline_drawing_on_a_large_page_is_not_blank():
+    """A 1-px triangle outline covers < 2 % of a 1000x1000 page, but it is a drawing, not a blank image."""
+    from PIL import ImageDraw
+
+    img = Image.new("RGB", (1000, 1000), "white")
+    ImageDraw.Draw(img).polygon([(100, 900), (500, 100), (900, 900)], outline="black")
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    assert not is_blank(out.getvalue())
+    dot = Image.new("RGB", (1000, 1000), "white")
+    dot.putpixel((500, 500), (0, 0, 0))
+    out = io.BytesIO()
+    dot.save(out, format="PNG")
+    assert is_blank(out.getvalue())
+
+
+def test_job_outputs_never_follow_planted_links(tmp_path, secret):
+    import os
+
+    import pytest
+
+    from visplotbench.engine._images import checked_png, job_files, read_job_file
+
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(secret, out / "0.png")
+    os.mkfifo(out / "1.png")
+    assert read_job_file(out / "0.png") is None and read_job_file(out / "1.png") is None
+    assert job_files(out) == []
+    with pytest.raises(ValueError):
+        checked_png(out / "0.png")
+    os.symlink(tmp_path, tmp_path / "linked-out")
+    assert job_files(tmp_path / "linked-out") == []

@@ -159,7 +159,16 @@ _INIT_TEMPLATE = """(() => {
   }
   // A warm page (Mermaid) resets seed and clock before each job.
   Object.defineProperty(g, '__vpbReset', { value: () => { s = SEED >>> 0; start = realNow(); budget = CONSOLE_CAP; }, enumerable: false });
-  Object.defineProperty(g, '__vpbQuiet', { value: () => realNow() - lastChange, enumerable: false });
+  const born = realNow();
+  // Resolves once the document is at least minMs old and has not changed for quietMs (or maxMs passed).
+  Object.defineProperty(g, '__vpbSettle', { value: (minMs, quietMs, maxMs) => new Promise(done => {
+    const t0 = realNow();
+    (function check() {
+      const now = realNow();
+      if ((now - born >= minMs && now - lastChange >= quietMs) || now - t0 >= maxMs) return done(true);
+      st(check, 10);
+    })();
+  }), enumerable: false });
   Object.defineProperty(g, '__vpbFrames', { value: () => new Promise(done => {
     if (!raf) return done(true);
     raf(() => raf(() => done(true)));
@@ -317,32 +326,27 @@ class Tab:
         if self.host.docs_dir is not None:
             self.doc_file = self.host.docs_dir / f"j{n}.html"
             self.doc_file.write_bytes(self.doc_html)
-        started = time.monotonic()
         await self.page.goto(self.doc_url, wait_until="load", timeout=0)
-        await self.settle(started)
+        await self.settle()
 
-    async def settle(self, started: float) -> None:
+    async def settle(self) -> None:
         """Wait until the page is ready, then finish CSS animations.
 
-        Ready: no request in flight (waited for up to IDLE_MAX_S), at least SETTLE_VIRTUAL_MS of page
-        time since the start, and no DOM change for QUIET_MS; a page that never stops changing is
-        taken after SETTLE_MAX_S.
+        Ready: no request in flight (waited for up to IDLE_MAX_S), the document at least
+        SETTLE_VIRTUAL_MS of page time old, and no DOM change for QUIET_MS; a page that never stops
+        changing is taken after SETTLE_MAX_S. The waiting happens in the page (one round trip).
         """
-        earliest = started + SETTLE_VIRTUAL_MS / CLOCK_SPEED / 1000
+        args = [SETTLE_VIRTUAL_MS / CLOCK_SPEED, QUIET_MS, SETTLE_MAX_S * 1000]
         idle_until = time.monotonic() + IDLE_MAX_S
-        changing = 0.0
-        while True:
-            if self.pending and time.monotonic() < idle_until:
+        for _ in range(20):
+            while self.pending and time.monotonic() < idle_until:
                 await asyncio.sleep(0.015)
-                continue
-            if time.monotonic() >= earliest:
-                quiet = await self.page.evaluate("() => globalThis.__vpbQuiet ? __vpbQuiet() : 1e9")
-                # The evaluation is also a barrier: requests the page started before it have been
-                # reported by now, so look at them again.
-                if (quiet >= QUIET_MS and not self.pending) or changing >= SETTLE_MAX_S:
-                    break
-                changing += 0.015
-            await asyncio.sleep(0.015)
+            await self.page.evaluate("([a, b, c]) => globalThis.__vpbSettle && __vpbSettle(a, b, c)", args)
+            # The evaluation is also a barrier: requests the page started before it have been
+            # reported by now; if there are some, wait for them and for quiet again.
+            if not self.pending or time.monotonic() >= idle_until:
+                break
+            args[2] = 500.0  # later rounds: quiet after the late requests, not the full budget again
         await self.page.evaluate("() => globalThis.__vpbFrames && __vpbFrames()")
         await self.page.evaluate(_FINISH_ANIMATIONS)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,11 +48,24 @@ def normalize_png(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def dominant_share(data: bytes) -> float:
-    """Share of the pixels covered by the most common colour (0..1)."""
-    import numpy as np
+BLANK_CHECK_SIDE = 256
 
-    arr = np.asarray(to_rgb_on_white(_open(data)), dtype=np.uint32)
+
+def dominant_share(data: bytes) -> float:
+    """Share of the pixels covered by the most common colour (0..1).
+
+    Measured on an area-averaged thumbnail (longest side ``BLANK_CHECK_SIDE``): a hair-line drawing
+    on a large white page covers few full-resolution pixels but is clearly not blank, while a truly
+    empty image stays one colour at any size.
+    """
+    import numpy as np
+    from PIL import Image
+
+    img = to_rgb_on_white(_open(data))
+    if max(img.size) > BLANK_CHECK_SIDE:
+        img = img.copy()
+        img.thumbnail((BLANK_CHECK_SIDE, BLANK_CHECK_SIDE), Image.Resampling.BOX)
+    arr = np.asarray(img, dtype=np.uint32)
     if arr.size == 0:
         return 1.0
     packed = (arr[..., 0] << 16) | (arr[..., 1] << 8) | arr[..., 2]
@@ -79,3 +93,57 @@ def crop_to_content(data: bytes, margin: int = 10) -> bytes:
     out = io.BytesIO()
     img.crop((left, top, right, bottom)).save(out, format="PNG", compress_level=6)
     return normalize_png(out.getvalue())
+
+
+MAX_PIXELS = 60_000_000  # an A0 page at 150 dpi is 35 M; a bigger PNG would only load the host
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def read_job_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
+    """Bytes of a regular file a job wrote, or None; never follows a link the job planted, never blocks.
+
+    The job's processes are dead when this runs, so the checks cannot race with them.
+    """
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        return f.read(max_bytes + 1)[:max_bytes]
+
+
+def job_files(folder: Path) -> list[Path]:
+    """Regular files in a job's folder (an ``out`` that is a planted link to a host folder gives nothing)."""
+    import stat
+
+    try:
+        if not stat.S_ISDIR(folder.lstat().st_mode):
+            return []
+    except OSError:
+        return []
+    return [p for p in folder.iterdir() if stat.S_ISREG(p.lstat().st_mode)]
+
+
+def checked_png(path: Path) -> bytes:
+    """A PNG the job wrote, decoded once to prove it is sane; ValueError (the program's fault) otherwise."""
+    data = read_job_file(path)
+    if data is None:
+        raise ValueError(f"{path.name} is not a regular file of at most {MAX_FILE_BYTES // 2**20} MiB.")
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise ValueError(f"{path.name} is too large to use ({img.width}x{img.height} px).")
+            img.load()
+    except ValueError:
+        raise
+    except Exception as exc:  # PIL raises many types for a damaged file
+        raise ValueError(f"{path.name} is not a valid PNG image ({exc}).") from exc
+    return data

@@ -290,12 +290,15 @@ class WarmWorker:
 
     def new_job_dir(self) -> Path:
         """A fresh directory for one job, visible in the sandbox; start the worker if needed."""
+        import tempfile
+
         with self._lock:
             if self._proc is None:
                 self._start()
             assert self.root is not None
-            job_dir = self.root / f"j{next(_names)}"
-            job_dir.mkdir()
+            # An unguessable name: a job (which may write to the worker's root) cannot pre-create
+            # the directory of a later job.
+            job_dir = Path(tempfile.mkdtemp(prefix=f"j{next(_names)}-", dir=self.root))
             return job_dir
 
     def run(self, job_dir: Path, limits: object, options: dict | None = None) -> WorkerReply:

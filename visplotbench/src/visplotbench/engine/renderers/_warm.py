@@ -7,6 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
+from visplotbench.engine._images import checked_png, job_files
 from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import RenderJob, RenderResult
 from visplotbench.engine._worker import WarmWorker, WorkerReply
@@ -47,11 +48,12 @@ def reply_as_process(reply: WorkerReply) -> ProcessResult:
 
 
 def read_pngs(out_dir: Path) -> list[bytes]:
-    """PNG files a job wrote to ``out/``, in numeric order of their names (0.png, 1.png, ...)."""
-    if not out_dir.is_dir():
-        return []
-    files = [p for p in out_dir.iterdir() if p.suffix == ".png" and p.stem.isdigit() and p.is_file()]
-    return [p.read_bytes() for p in sorted(files, key=lambda p: int(p.stem))]
+    """PNG files a job wrote to ``out/``, in numeric order of their names (0.png, 1.png, ...).
+
+    Regular files only (a planted symlink to a host file is ignored); a damaged PNG is ValueError.
+    """
+    files = [p for p in job_files(out_dir) if p.suffix == ".png" and p.stem.isdigit()]
+    return [checked_png(p) for p in sorted(files, key=lambda p: int(p.stem))]
 
 
 class WarmRenderer(Renderer):

@@ -18,22 +18,19 @@ that sends TeX into a prompt can hang asy until the wall timeout.
 from __future__ import annotations
 
 import functools
-import io
 import re
 import shutil
 import stat
 import subprocess
 from pathlib import Path
 
-from PIL import Image
-
+from visplotbench.engine._images import checked_png
 from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine._xvfb import XDisplay, shared_xvfb
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
 
 RENDER = 2  # pixels per PostScript point (2-D and 3-D): 144 dpi
-_MAX_PIXELS = 60_000_000  # a bigger PNG would only load the host
 _ASY = f"exec asy -safe -noglobalread -noglobalwrite -noV -f png -render={RENDER} -o /job/out/main main.asy"
 _NO_DISPLAY = re.compile(r"failed to open display|cannot open display|X connection to \S+ broken", re.I)
 _TEX_NOISE = re.compile(r"main_|Emergency stop|==> Fatal error")  # asy's own follow-up TeX run
@@ -124,22 +121,9 @@ def _pngs(out_dir: Path) -> list[bytes]:
     if not out_dir.is_dir() or out_dir.is_symlink():
         return []
     found = [p for p in out_dir.iterdir() if p.suffix == ".png" and stat.S_ISREG(p.lstat().st_mode)]
-    return [_read_png(p) for p in sorted(found, key=lambda p: (p.name != "main.png", p.name))]
+    return [checked_png(p) for p in sorted(found, key=lambda p: (p.name != "main.png", p.name))]
 
 
-def _read_png(path: Path) -> bytes:
-    """A PNG the job wrote, if PIL can decode it safely; ValueError (the program's fault) otherwise."""
-    data = path.read_bytes()
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > _MAX_PIXELS:
-                raise ValueError(f"{path.name} is too large to use ({img.width}x{img.height} px).")
-            img.load()
-    except ValueError:
-        raise
-    except Exception as exc:  # PIL raises many types for a damaged file
-        raise ValueError(f"{path.name} is not a valid PNG image ({exc}).") from exc
-    return data
 
 
 @functools.lru_cache(maxsize=1)

@@ -26,7 +26,6 @@ which is the line of ``main.tex``; macro-expansion context and help text are lef
 from __future__ import annotations
 
 import functools
-import io
 import os
 import re
 import shutil
@@ -34,16 +33,13 @@ import stat
 import subprocess
 from pathlib import Path
 
-from PIL import Image
-
-from visplotbench.engine._images import crop_to_content
+from visplotbench.engine._images import checked_png, crop_to_content
 from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
 
 DPI = 150  # see the module docstring
 CROP_MARGIN_PX = 10
-_MAX_PIXELS = 60_000_000  # an A0 page at 150 dpi is 35 M; a bigger PNG would only load the host
 _CSV = "latex.csv"
 # Runs before \input{main.tex}; # is doubled where it lands inside \vpbhook's body.
 _HOOK = (
@@ -159,22 +155,9 @@ def _pngs(out_dir: Path) -> list[bytes]:
         match = re.fullmatch(r"page-(\d+)\.png", path.name)
         if match and stat.S_ISREG(path.lstat().st_mode):
             found.append((int(match.group(1)), path))
-    return [_read_png(path) for _, path in sorted(found)]
+    return [checked_png(path) for _, path in sorted(found)]
 
 
-def _read_png(path: Path) -> bytes:
-    """A PNG the job wrote, if PIL can decode it safely; ValueError (the program's fault) otherwise."""
-    data = path.read_bytes()
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > _MAX_PIXELS:
-                raise ValueError(f"{path.name} is too large to use ({img.width}x{img.height} px).")
-            img.load()
-    except ValueError:
-        raise
-    except Exception as exc:  # PIL raises many types for a damaged file
-        raise ValueError(f"{path.name} is not a valid PNG image ({exc}).") from exc
-    return data
 
 
 def _read_tail(path: Path, size: int = 32_000) -> str:

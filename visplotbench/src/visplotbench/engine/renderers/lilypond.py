@@ -21,23 +21,19 @@ from __future__ import annotations
 
 import functools
 import glob
-import io
 import re
 import shutil
 import stat
 import subprocess
 from pathlib import Path
 
-from PIL import Image
-
-from visplotbench.engine._images import crop_to_content
+from visplotbench.engine._images import checked_png, crop_to_content
 from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
 
 RESOLUTION = 150  # dpi
 CROP_MARGIN_PX = 10
-_MAX_PIXELS = 60_000_000  # an A0 page at 150 dpi is 35 M; a bigger PNG would only load the host
 # -o without a directory: an -o with one makes lilypond chdir there before it looks for main.ly
 _COMMAND = f"lilypond --png -dcrop -dno-point-and-click -dresolution={RESOLUTION} -o main main.ly".split()
 # main.png / main-page2.png / main.cropped.png, and main-1.png ... for further \book blocks
@@ -136,25 +132,12 @@ def _images(job_dir: Path) -> list[bytes]:
     for book in sorted(pages.keys() | cropped.keys(), key=lambda name: (len(name), name)):
         book_pages = sorted(pages.get(book, []))
         if len(book_pages) <= 1 and book in cropped:
-            images.append(_read_png(cropped[book]))
+            images.append(checked_png(cropped[book]))
         else:
-            images += [crop_to_content(_read_png(path), CROP_MARGIN_PX) for _, path in book_pages]
+            images += [crop_to_content(checked_png(path), CROP_MARGIN_PX) for _, path in book_pages]
     return images
 
 
-def _read_png(path: Path) -> bytes:
-    """A PNG the job wrote, if PIL can decode it safely; ValueError (the program's fault) otherwise."""
-    data = path.read_bytes()
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > _MAX_PIXELS:
-                raise ValueError(f"{path.name} is too large to use ({img.width}x{img.height} px).")
-            img.load()
-    except ValueError:
-        raise
-    except Exception as exc:  # PIL raises many types for a damaged file
-        raise ValueError(f"{path.name} is not a valid PNG image ({exc}).") from exc
-    return data
 
 
 @functools.lru_cache(maxsize=1)

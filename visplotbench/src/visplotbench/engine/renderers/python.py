@@ -310,7 +310,6 @@ class _Browser:
 
         async def work(tab: Tab) -> bytes:
             await tab.page.evaluate(_PLOTLY_DRAW, spec)
-            await tab.frames()
             return await tab.capture({"x": 0, "y": 0, "width": width, "height": height})
 
         async def run() -> Any:
@@ -353,6 +352,8 @@ _PLOTLY_DRAW = """async (s) => {
   d.innerHTML = '';
   await Plotly.newPlot(d, {data: s.data, layout: s.layout, frames: s.frames,
                            config: {displayModeBar: false, displaylogo: false}});
+  // Two animation frames: what newPlot drew is on screen (a page without rAF gives up after 1 s).
+  await new Promise(r => { requestAnimationFrame(() => requestAnimationFrame(r)); setTimeout(r, 64000); });
   return true;
 }"""
 

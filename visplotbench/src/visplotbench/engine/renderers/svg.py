@@ -46,8 +46,11 @@ class SvgRenderer(WarmRenderer):
             return ran
         reply, job_dir, _ = ran
         try:
-            images = read_pngs(job_dir / "out")
             error = _last_exception(reply.stderr) if reply.returncode != 0 else ""
+            try:
+                images = read_pngs(job_dir / "out")
+            except ValueError as exc:
+                images, error = [], error or str(exc)
             if reply.crashed and not reply.timed_out and not error:
                 error = f"The renderer stopped unexpectedly: {reply.crashed}"
             result = finish(

@@ -542,7 +542,7 @@ def _warm_pyecharts() -> None:
 
 def run(job_dir: str, options: dict) -> None:
     global _CAP
-    _reset_tmp()
+    _reset_tmp(job_dir)
     _seed()
     os.makedirs("out", exist_ok=True)
     cap = _CAP = _Capture(os.path.join(job_dir, "out"))
@@ -623,17 +623,28 @@ def _library_dirs() -> list[str]:
     return sorted((d.rstrip("/") + "/" for d in dirs), key=len, reverse=True)
 
 
-def _reset_tmp() -> None:
-    """Remove what earlier jobs left in the worker's /tmp (it outlives jobs; the job dir does not)."""
-    with contextlib.suppress(OSError):
-        for name in os.listdir("/tmp"):
-            if name not in _WARM_TMP:
-                path = os.path.join("/tmp", name)
-                if os.path.isdir(path) and not os.path.islink(path):
+def _reset_tmp(job_dir: str) -> None:
+    """Remove what earlier jobs left in the worker's /tmp and in the worker's root beside the job dirs.
+
+    Both outlive jobs (the host deletes only the job directories, ``j<n>-<random>``, which it may
+    still be reading, so those stay).
+    """
+    root = os.path.dirname(job_dir)
+    for folder, keep in (("/tmp", _WARM_TMP), (root, None)):
+        with contextlib.suppress(OSError):
+            for name in os.listdir(folder):
+                path = os.path.join(folder, name)
+                is_dir = os.path.isdir(path) and not os.path.islink(path)
+                if (keep is not None and name in keep) or (keep is None and is_dir and _JOB_DIR.match(name)):
+                    continue
+                if is_dir:
                     shutil.rmtree(path, ignore_errors=True)
                 else:
                     with contextlib.suppress(OSError):
                         os.unlink(path)
+
+
+_JOB_DIR = re.compile(r"j\d+-\w+$")
 
 
 def _seed() -> None:
