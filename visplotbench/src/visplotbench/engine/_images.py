@@ -48,7 +48,7 @@ def normalize_png(data: bytes) -> bytes:
     return out.getvalue()
 
 
-BLANK_CHECK_SIDE = 256
+BLANK_CHECK_SIDE = 96
 
 
 def dominant_share(data: bytes) -> float:
