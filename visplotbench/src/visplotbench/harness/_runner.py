@@ -49,6 +49,7 @@ class RunConfig:
         cache_dir: content-addressed caches; None: the user cache dir; "" disables caching.
         resume: continue an existing run folder.
         progress: show progress bars.
+        offline_metrics: compute the offline visual metrics (SSIM, edge F1) at the end of the run.
     """
 
     model: str
@@ -63,6 +64,7 @@ class RunConfig:
     cache_dir: str | None = None
     resume: bool = False
     progress: bool = True
+    offline_metrics: bool = True
 
 
 def _versions() -> dict[str, str]:
@@ -106,7 +108,7 @@ class Runner:
                               SELF_DEBUG_VERSION, RECORD_VERSION, sorted(_task_digest(t) for t in self.tasks)])
         return {
             "fingerprint": fingerprint,
-            "config": {k: v for k, v in dataclasses.asdict(self.config).items() if k not in ("resume", "progress")},
+            "config": {k: v for k, v in dataclasses.asdict(self.config).items() if k not in ("resume", "progress", "offline_metrics")},
             "backend": identity,
             "prompts": {"version": self.prompts.version, "sha256": self.prompts.sha256},
             "self_debug": {"rounds": self.config.self_debug, "version": SELF_DEBUG_VERSION},
@@ -251,6 +253,11 @@ class Runner:
             self.backend.close()
         summary = self.summary()
         self.store.write_json("summary.json", {**summary.to_json(), "wall_seconds": time.monotonic() - start})
+        if self.config.offline_metrics:
+            from visplotbench.judges import score_run
+
+            # Offline image metrics against the references (no model): cheap, on by default.
+            score_run(self.store.folder, tasks=self.tasks, cache_dir=self.config.cache_dir)
         from visplotbench.report import write_reports
 
         write_reports(self.store.folder)

@@ -81,11 +81,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     if (args.judge_option or args.judge_prompts) and not args.judge:
         print("error: --judge-option and --judge-prompts need --judge <backend>:<model>", file=sys.stderr)
         return 2
-    tasks = None
-    if args.tasks:
-        from visplotbench.tasks import load_tasks
-
-        tasks = load_tasks(args.tasks)
     try:
         summary = score_run(
             folder,
@@ -93,7 +88,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             judge_options=dict(args.judge_option or []),
             judge_prompts=args.judge_prompts,
             offline=not args.no_offline,
-            tasks=tasks,
+            tasks=args.tasks,
             cache_dir="" if args.no_cache else args.cache_dir,
             progress=not args.no_progress,
         )

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from visplotbench.backends import GenerationRequest, GenerationResult, make_backend
+from visplotbench.backends._options import config_from_options
 from visplotbench.harness._cache import Cache, digest
 from visplotbench.judges._parse import parse_score
 from visplotbench.judges._prompts import JudgePrompts, load_judge_prompts
@@ -194,7 +195,8 @@ class Judge:
                 continue
             hit = cache.get(keys[i])
             if hit is not None:
-                yield i, JudgeOutcome(**{**hit, "cached": True, "requests": 0})
+                known = {k: v for k, v in hit.items() if k in _OUTCOME_FIELDS}
+                yield i, JudgeOutcome(**{**known, "cached": True, "requests": 0})
             else:
                 todo.append(i)
 
@@ -228,6 +230,9 @@ class Judge:
 
     def close(self) -> None:
         self.backend.close()
+
+
+_OUTCOME_FIELDS = {f.name for f in dataclasses.fields(JudgeOutcome)}
 
 
 def _outcome(gens: list[GenerationResult], requests: int) -> JudgeOutcome:
@@ -265,8 +270,6 @@ def make_judge(
         )
     options = dict(options or {})
     own = {f.name for f in dataclasses.fields(JudgeSettings)}
-    from visplotbench.backends._options import config_from_options
-
     settings = config_from_options(JudgeSettings, {k: v for k, v in options.items() if k in own}, "judge")
     backend_options = {**_BACKEND_DEFAULTS, **{k: v for k, v in options.items() if k not in own}}
     try:

@@ -209,7 +209,7 @@ def judge_rounds_table(run: RunData) -> Table | None:
     for kind in kinds:
         name = JUDGE_NAMES[kind]
         header += [f"{name} mean [95% CI]", f"{name} median", f"{name} good %", f"{name} bad %"]
-    header += ["Unparsed", "Missing"]
+    header += [f"Unparsed ({'/'.join(kinds)})", "Missing"]
     rows = []
     for k, label, stats in _stats_rows(run, kinds):
         row = [round_label(k), label]
