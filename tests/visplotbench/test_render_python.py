@@ -244,3 +244,20 @@ def test_display_of_images_svg_and_a_final_expression(render_fixture, python):
     assert len(result.images) == 3
     assert Image.open(io.BytesIO(result.images[0])).size == (64, 32)
     assert _has_colour(result.images[1], (0, 128, 0), tol=5)  # the SVG, drawn with CairoSVG
+
+
+def test_a_decompression_bomb_written_by_the_job_is_its_own_error(pool, python):
+    source = (
+        "import os, struct, zlib\n"
+        "def chunk(kind, data):\n"
+        "    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))\n"
+        "w = h = 9000\n"
+        "raw = zlib.compress(b'\\x00' * ((w * 3 + 1) * 64))  # only the first rows: enough to claim the size\n"
+        "png = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))\n"
+        "png += chunk(b'IDAT', raw) + chunk(b'IEND', b'')\n"
+        "os.makedirs('out', exist_ok=True)\n"
+        "open('out/0.png', 'wb').write(png)\n"
+    )
+    result = pool.render(RenderJob("python", source))
+    assert result.status is RenderStatus.ERROR, (result.status, result.error)
+    assert "too large" in result.error

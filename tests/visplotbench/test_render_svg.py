@@ -1,5 +1,7 @@
 """SVG renderer: statuses, error excerpts, determinism, and what an SVG cannot reach."""
 
+import time
+
 from visplotbench.engine import RenderJob, RenderStatus
 
 
@@ -97,3 +99,20 @@ def test_huge_canvas_stays_within_limits_and_next_job_renders(pool, need, render
     assert time.monotonic() - start < 15
     assert result.status in (RenderStatus.ERROR, RenderStatus.TIMEOUT)
     assert render_fixture("svg", "ok").status is RenderStatus.OK
+
+
+def test_warm_worker_outlives_the_thread_that_started_it(need):
+    """bwrap's --die-with-parent follows the starting *thread*: workers are spawned from a long-lived one."""
+    import threading
+
+    from visplotbench.engine import RenderPool
+
+    with RenderPool() as fresh:
+        renderer = fresh.renderer("svg")
+        job = RenderJob("svg", '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="5" height="5"/></svg>')
+        thread = threading.Thread(target=fresh.render, args=(job,))
+        thread.start()
+        thread.join()
+        time.sleep(0.5)
+        assert fresh.render(job).ok
+        assert sum(w.starts for w in renderer.pool._all) <= renderer.max_concurrency

@@ -164,7 +164,7 @@ def test_background_processes_are_gone_when_the_job_returns(run):
     assert _host_processes_with(token) == []
 
 
-def test_a_job_cannot_plant_modules_for_later_jobs(run):
+def test_a_job_cannot_plant_files_or_modules_for_later_jobs(run):
     plant = (
         "import os\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\n"
         "for d in ('/job', '/tmp', '.'):\n"
@@ -172,10 +172,11 @@ def test_a_job_cannot_plant_modules_for_later_jobs(run):
         "    except OSError:\n        pass\n"
     )
     check = (
-        "import matplotlib.pyplot as plt\nplt.plot([1, 2])\n"
+        "import os\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\n"
         "try:\n    import vpb_planted\n    print('PLANTED')\nexcept ImportError:\n    print('CLEAN')\n"
+        "print('LEFT', [d for d in ('/job', '/tmp') if os.path.exists(os.path.join(d, 'vpb_planted.py'))])\n"
     )
     for _ in range(2):  # both workers of the pool
         assert run(plant).status is RenderStatus.OK
     results = [run(check) for _ in range(2)]
-    assert all("CLEAN" in r.stdout for r in results), [r.stdout for r in results]
+    assert all("CLEAN" in r.stdout and "LEFT []" in r.stdout for r in results), [r.stdout for r in results]

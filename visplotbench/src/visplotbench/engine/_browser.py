@@ -1,45 +1,48 @@
 """One long-lived headless Chromium for the engine: offline, deterministic, sandboxed pages.
 
-The Mermaid and HTML renderers (and the Python renderer, for plotly/bokeh/pyecharts/altair HTML)
-share one Chromium driven by Playwright's async API on a dedicated thread with its own event
-loop; callers on any thread submit coroutines to it (``BrowserHost.call``). Start-up (~1 s) is
-paid once; a job costs a page load and a screenshot.
+The Mermaid and HTML renderers (and the Python renderer, for plotly/bokeh/pyecharts/altair HTML,
+through ``screenshot_html``) share one Chromium driven by Playwright's async API on a dedicated
+thread with its own event loop; callers on any thread submit coroutines (``BrowserHost.call``).
+Start-up (~1 s) is paid once; a job costs a navigation, a settle and a screenshot.
 
 Covered
-  * OS sandbox: Chromium runs inside bubblewrap (read-only system directories only, a private
-    tmpfs ``/tmp``, uid 65534, no capabilities, and a NEW, EMPTY NETWORK NAMESPACE) with Playwright
-    talking to it over pipes. A page that escaped the browser would find no home directory, no
-    project files, no assets folder (Python serves the libraries, Chromium never reads them) and no
-    network, not even the host's 127.0.0.1. A pids cgroup and a memory cgroup cap the whole
-    browser; V8's heap is capped per page (``JS_HEAP_MB``).
-  * Offline: every request of every page goes through ``context.route``: CDN URLs known to
-    ``_cdn`` are answered from pinned local files, the job's own document from memory, and
-    everything else (any other http(s) host, relative URLs, ``file://``) is aborted and REPORTED
-    as an error of that job. WebSockets are intercepted too and never connect; service workers
-    are blocked. ``data:`` and ``blob:`` URLs stay usable.
+  * OS sandbox: Chromium runs inside bubblewrap (read-only system directories, a private tmpfs
+    ``/tmp``, uid 65534, no capabilities, a NEW, EMPTY NETWORK NAMESPACE) and Playwright talks to
+    it over pipes. A page that escaped the browser would find no home directory, no project files
+    and no network, not even the host's 127.0.0.1. A pids cgroup and a memory cgroup cap the whole
+    browser (``BROWSER_MEMORY_MB``); V8's heap is capped per page (``JS_HEAP_MB``).
+  * Offline: every request of every page goes through ``context.route``. CDN URLs that ``_cdn``
+    knows are answered from the pinned npm copies; the job's own document from memory; everything
+    else (other hosts, relative URLs, ``file://``) is aborted and REPORTED as an error of the job.
+    WebSockets are intercepted and never connect; service workers are blocked; ``data:``/``blob:``
+    URLs stay usable. The pinned files reach Chromium from a tiny TLS server that runs INSIDE the
+    sandbox (its network namespace, a read-only view of the assets; ``route.continue_`` rewrites
+    the URL to it), because pushing megabytes through Playwright's pipes costs about a CPU-second
+    per Plotly.js page. Its certificate is made per launch and pinned with
+    ``--ignore-certificate-errors-spki-list``; without openssl the files are fulfilled from Python.
   * Isolation between jobs: each HTML job is a navigation to its own origin
-    (``https://j<N>.vpb.invalid/index.html``: a new document and no shared storage) on a pooled
-    page; pages are recycled after ``MAX_JOBS_PER_TAB`` jobs, and thrown away after a timeout or
-    a crash (closing a page kills its renderer process, so ``while(true){}`` cannot linger).
-  * Deterministic: fixed viewport and device scale factor, UTC, en-US, reduced motion; an init
-    script (``page.add_init_script``, never spliced into the user's source) seeds ``Math.random``,
-    starts the clock at 2024-01-15 12:00 UTC and makes page time run ``CLOCK_SPEED`` times faster
-    (``Date``, ``performance.now``, ``requestAnimationFrame`` stamps, ``setTimeout``/``setInterval``
-    delays), so chart animations finish while the page settles; CSS/Web animations are finished
-    before the screenshot. Readiness = load event + no request in flight + two animation frames
-    + a short settle (``SETTLE_VIRTUAL_MS`` of page time), not a fixed sleep.
-  * Failures: a renderer crash (a page that ran out of memory) is the page's fault and is
-    reported as such; a browser crash or a failed launch restarts the browser and makes the job
-    an ``env_failure`` with the fix. Console output is capped in the page (an output flood cannot
-    clog the event loop).
+    (``https://j<N>.vpb.invalid/index.html``: a new document, no shared storage) on a pooled page;
+    pages are recycled after ``MAX_JOBS_PER_TAB`` jobs and thrown away after a timeout or a crash
+    (closing a page kills its renderer process, so ``while(true){}`` cannot linger).
+  * Deterministic: fixed viewport and device scale factor, UTC, en-US, reduced motion. An init
+    script (``add_init_script``, never spliced into the user's source) seeds ``Math.random``,
+    starts the clock at 2024-01-15 12:00 UTC and runs page time ``CLOCK_SPEED`` times faster
+    (``Date``, ``performance.now``, timer delays), and serves animation frames as fast as the
+    page takes them, so animations (timed or frame-counted, e.g. a D3 force layout) end before
+    the capture; CSS/Web animations are finished. Readiness = load event + no request in flight +
+    at least ``SETTLE_VIRTUAL_MS`` of page time + no DOM change for ``QUIET_MS`` (at most
+    ``SETTLE_MAX_S``), not a fixed sleep.
+  * Failures: a renderer crash (a page out of memory) is the page's fault and reported as such;
+    a browser crash, a failed launch or a silent asset server restart the browser and make the
+    job an ``env_failure`` with the fix. Console output is capped in the page (``CONSOLE_CAP``).
 
 Not covered
-  * Pages that animate forever or draw from wall-clock seconds differ between renders.
+  * Pages that animate forever or draw wall-clock seconds differ between renders.
   * A page flooding thousands of requests or exceptions slows the shared event loop until its
     wall-clock limit ends it.
-  * Where bubblewrap is unavailable the browser does not start (``EnvironmentProblem``); set
-    ``VISPLOTBENCH_BROWSER_SANDBOX=0`` to run Chromium without it (then only Chromium's own
-    request interception keeps pages offline).
+  * Without bubblewrap the browser does not start (``EnvironmentProblem``); with
+    ``VISPLOTBENCH_BROWSER_SANDBOX=0`` Chromium runs unsandboxed (only request interception keeps
+    pages offline, and the assets are fulfilled from Python).
 """
 
 from __future__ import annotations
@@ -131,7 +134,10 @@ _INIT_TEMPLATE = """(() => {
     channel.port1.onmessage = () => {
       const due = queue; queue = [];
       const now = vnow();
-      for (const [id, cb] of due) if (!cancelled.delete(id)) cb(now);
+      for (const [id, cb] of due) {
+        if (cancelled.delete(id)) continue;
+        try { cb(now); } catch (e) { st(() => { throw e; }, 0); }  // report it, run the others
+      }
     };
     g.requestAnimationFrame = function requestAnimationFrame(cb) {
       if (queue.length === 0) channel.port2.postMessage(0);
@@ -330,7 +336,7 @@ class Tab:
         await self.settle()
 
     async def settle(self) -> None:
-        """Wait until the page is ready, then finish CSS animations.
+        """Wait until the page is ready.
 
         Ready: no request in flight (waited for up to IDLE_MAX_S), the document at least
         SETTLE_VIRTUAL_MS of page time old, and no DOM change for QUIET_MS; a page that never stops
@@ -347,8 +353,6 @@ class Tab:
             if not self.pending or time.monotonic() >= idle_until:
                 break
             args[2] = 500.0  # later rounds: quiet after the late requests, not the full budget again
-        await self.page.evaluate("() => globalThis.__vpbFrames && __vpbFrames()")
-        await self.page.evaluate(_FINISH_ANIMATIONS)
 
     async def capture(self, clip: dict[str, float], scale: float | None = None) -> bytes:
         """A PNG of ``clip`` (CSS pixels) at ``scale`` device pixels per CSS pixel."""
@@ -360,7 +364,6 @@ class Tab:
             "Page.captureScreenshot",
             {
                 "format": "png",
-                "optimizeForSpeed": True,
                 "captureBeyondViewport": beyond,
                 "fromSurface": True,
                 "clip": dict(clip, scale=scale),
@@ -369,7 +372,8 @@ class Tab:
         return base64.b64decode(shot["data"])
 
     async def page_region(self, width: int | None = None, height: int | None = None) -> dict[str, float]:
-        """The region of the document with content: at least the viewport's width, as tall as the content."""
+        """Finish CSS animations, then the region of the document with content: at least the
+        viewport's width, as tall as the content."""
         box = await self.page.evaluate(_CONTENT_BOX)
         w = width or min(max(VIEWPORT[0], box["width"]), MAX_CAPTURE_PX)
         h = height or min(max(box["height"], 1), MAX_CAPTURE_PX)
@@ -380,14 +384,13 @@ class Tab:
             await asyncio.wait_for(self.context.close(), 5)
 
 
-_FINISH_ANIMATIONS = """() => {
-  for (const a of document.getAnimations ? document.getAnimations() : []) {
-    try { a.finish(); } catch (e) { try { a.cancel(); } catch (e2) {} }
-  }
-}"""
 # The extent of what the page drew: the union of its content (text and elements, including
 # positioned ones) plus the body's bottom margin, so that a small chart is not lost in white space.
-_CONTENT_BOX = """() => {
+_CONTENT_BOX = """async () => {
+  if (globalThis.__vpbFrames) await __vpbFrames();
+  for (const a of document.getAnimations ? document.getAnimations() : []) {
+    try { a.finish(); } catch (e) { try { a.cancel(); } catch (e2) {} }  // infinite ones: back to the start
+  }
   const body = document.body;
   let bottom = 0, right = 0;
   const grow = (r) => { if (r.width > 0 && r.height > 0) { bottom = Math.max(bottom, r.bottom); right = Math.max(right, r.right); } };

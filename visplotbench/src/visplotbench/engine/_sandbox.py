@@ -35,10 +35,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from visplotbench.engine._cgroup import JobCgroup, create_job_cgroup
 from visplotbench.engine._types import EnvironmentProblem, Limits
@@ -240,22 +243,35 @@ def limited_argv(
     return ["/bin/sh", "-c", script, "sh", *prlimit, "--", *argv], env
 
 
+_spawner: ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def _spawn_long_lived(**popen: Any) -> subprocess.Popen[bytes]:
+    """Start a process from one thread that lives as long as the interpreter.
+
+    bubblewrap's ``--die-with-parent`` uses PR_SET_PDEATHSIG, which fires when the *thread* that
+    forked it exits; a warm worker started from a short-lived thread would die with that thread.
+    """
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vpb-spawner")
+    return _spawner.submit(lambda: subprocess.Popen(**popen)).result()
+
+
 class SandboxedProcess:
     """A sandboxed process with its cgroup; used directly for long-lived workers."""
 
-    def __init__(self, argv: list[str], limits: Limits, *, memory_cgroup: bool = True, pipes: bool = True):
+    def __init__(self, argv: list[str], limits: Limits, *, memory_cgroup: bool = True, pipes: bool = True,
+                 long_lived: bool = False):
         self.cgroup = create_job_cgroup(limits.max_processes, limits.memory_mb if memory_cgroup else None)
         full, env = limited_argv(argv, limits, self.cgroup)
         pipe = subprocess.PIPE if pipes else subprocess.DEVNULL
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(
-            full,
-            stdin=pipe,
-            stdout=pipe,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-        )
+        popen = {"args": full, "stdin": pipe, "stdout": pipe, "stderr": subprocess.PIPE, "env": env,
+                 "start_new_session": True}
+        self.proc = _spawn_long_lived(**popen) if long_lived else subprocess.Popen(**popen)
 
     def kill(self) -> None:
         """Kill the process group and everything left in the cgroup, then reap."""

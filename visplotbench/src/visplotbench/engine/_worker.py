@@ -258,7 +258,7 @@ class WarmWorker:
             env=self.env,
             extra_ro=(*python_ro_paths(), *self.extra_ro),
         )
-        proc = SandboxedProcess(argv, self.sandbox_limits)  # type: ignore[arg-type]
+        proc = SandboxedProcess(argv, self.sandbox_limits, long_lived=True)  # type: ignore[arg-type]
         self._proc = proc
         self.starts += 1
         line = self._readline(self.start_timeout_s)
