@@ -4,6 +4,7 @@ offline CDN libraries, and one sandbox property per test (real Chromium, real np
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -286,3 +287,61 @@ def test_state_does_not_leak_between_jobs(pool, need):
     results = [pool.render(RenderJob("html", reader)) for _ in range(3)]  # whichever pooled page it lands on
     for result in results:
         assert "SEEN undefined null " in result.stdout + " ", result.stdout
+
+
+# --- the shared browser -----------------------------------------------------------------------
+
+
+def test_screenshot_html_for_other_renderers(need, pool):
+    """The helper the Python renderer uses for plotly/bokeh/altair/pyecharts HTML output."""
+    need("html")
+    from visplotbench.engine._browser import screenshot_html
+
+    shot = screenshot_html(page('<img src="https://example.org/logo.png">'), timeout_s=20)
+    assert shot.png and shot.png.startswith(b"\x89PNG") and not shot.env_problem
+    assert any("https://example.org/logo.png" in e for e in shot.errors)
+
+
+def test_browser_killed_mid_job_is_an_environment_failure(pool, need, source):
+    need("html")
+    from visplotbench.engine._browser import shared_browser
+
+    pool.render(RenderJob("html", source("html", "ok")))
+    host = shared_browser()
+    if host._cgroup is None:
+        pytest.skip("needs the browser's cgroup to find its processes")
+    threading.Timer(1.5, host._cgroup.kill_all).start()
+    result = pool.render(RenderJob("html", source("html", "timeout"), limits=Limits(wall_s=20)))
+    assert result.status is RenderStatus.ENV_FAILURE, (result.status, result.error)
+    assert "Chromium" in result.error and "Fix:" in result.error
+    assert pool.render(RenderJob("html", source("html", "ok"))).status is RenderStatus.OK
+
+
+def test_failed_launch_is_an_environment_failure(monkeypatch):
+    from visplotbench.engine._browser import BrowserHost, TabPool
+
+    monkeypatch.setenv("VISPLOTBENCH_CHROMIUM", "/bin/false")
+    monkeypatch.setenv("VISPLOTBENCH_BROWSER_SANDBOX", "0")
+    host = BrowserHost()
+    try:
+
+        async def job():
+            async def work(tab):
+                return b""
+
+            return await TabPool(host, 1).run(work, 10)
+
+        shot = host.call(job, 60)
+    finally:
+        host.close()
+    assert "Chromium could not be started" in shot.env_problem and "Fix:" in shot.env_problem
+
+
+def test_missing_assets_are_the_environments_fault(need, monkeypatch, tmp_path):
+    """A CDN library that is not installed here must never count against the program."""
+    need("html")
+    from visplotbench.engine._browser import screenshot_html
+
+    monkeypatch.setenv("VISPLOTBENCH_ASSETS", str(tmp_path / "empty"))
+    shot = screenshot_html(page('<script src="https://d3js.org/d3.v7.min.js"></script>'), timeout_s=20)
+    assert "visplotbench assets install" in shot.env_problem

@@ -261,3 +261,17 @@ def test_a_decompression_bomb_written_by_the_job_is_its_own_error(pool, python):
     result = pool.render(RenderJob("python", source))
     assert result.status is RenderStatus.ERROR, (result.status, result.error)
     assert "too large" in result.error
+
+
+def test_unseeded_generators_are_deterministic(pool, need):
+    """seaborn's bootstrap and other code call numpy's default_rng() without a seed."""
+    need("python")
+    from visplotbench.engine import RenderJob
+
+    program = (
+        "import numpy as np\nimport matplotlib.pyplot as plt\n"
+        "values = np.random.default_rng().normal(size=200)\n"
+        "plt.hist(values, bins=20)\nplt.show()\n"
+    )
+    first, second = pool.render(RenderJob("python", program)), pool.render(RenderJob("python", program))
+    assert first.ok and first.images == second.images

@@ -71,7 +71,7 @@ from urllib.parse import quote
 from visplotbench.engine import _cdn
 from visplotbench.engine._images import MAX_SIDE
 from visplotbench.engine._types import EnvironmentProblem
-from visplotbench.engine.assets import assets_dir
+from visplotbench.engine.assets import assets_dir, missing_assets
 
 T = TypeVar("T")
 
@@ -91,6 +91,7 @@ BROWSER_MEMORY_MB = 6144
 BROWSER_MAX_PROCESSES = 4096  # the pids cgroup counts threads; Chromium runs many
 ASSET_PORT = 8443  # inside the browser's own network namespace
 _HTML_TYPE = "text/html; charset=utf-8"
+_SERVER_DOWN = "the browser's asset server did not answer"
 DOC_HOST = re.compile(r"https://j\d+\.vpb\.invalid/")
 FLAGS = (
     "--headless --disable-gpu --disable-quic --no-first-run --disable-background-networking "
@@ -274,7 +275,13 @@ class Tab:
                 headers = {"content-type": ctype, "access-control-allow-origin": "*"}
                 await route.fulfill(status=200, body=body, headers=headers)
                 return
-            self.error(blocked_message(url))
+            if _cdn.is_cdn_url(url) and missing_assets():
+                self.env_trouble = (
+                    f"{url} could not be answered because the pinned JavaScript libraries are not "
+                    "installed (fix: visplotbench assets install)"
+                )
+            else:
+                self.error(blocked_message(url))
             await route.abort("blockedbyclient")
         except Exception:  # the page or context closed meanwhile
             pass
@@ -303,7 +310,7 @@ class Tab:
         self.pending.discard(id(request))
         failure = request.failure or ""
         if request.url in self.via_server and not failure.endswith("ERR_ABORTED"):
-            self.env_trouble = f"the browser's asset server did not answer {request.url} ({failure})"
+            self.env_trouble = f"{_SERVER_DOWN} {request.url} ({failure})"
             return
         if "ERR_BLOCKED_BY_CLIENT" in failure:
             return  # blocked by our route handler, which reported it
@@ -482,17 +489,19 @@ class TabPool:
                 shot.timed_out = True
             except PlaywrightError as exc:
                 tab.broken = True
+                if "crash" in str(exc).lower() or tab.crashed:
+                    await asyncio.sleep(0.3)  # a dying browser takes its pages along: who went first?
                 if self.host.server_origin and "ERR_CONNECTION" in str(exc) and not tab.env_trouble:
-                    tab.env_trouble = f"the browser's asset server did not answer ({_short(exc)})"
+                    tab.env_trouble = f"{_SERVER_DOWN} ({_short(exc)})"
                 if tab.env_trouble:
                     pass
-                elif "crash" in str(exc).lower():
-                    tab.crashed = True
                 elif not self.host.connected(tab.generation):
                     shot.env_problem = (
                         f"Chromium stopped during the render ({_short(exc)}); it will be restarted. "
                         f"This is not the program's fault: re-run the job. {_FIX}"
                     )
+                elif "crash" in str(exc).lower():
+                    tab.crashed = True
                 else:  # e.g. the page navigated away or closed itself while being captured
                     tab.error(f"The page could not be captured: {_short(exc)}")
             except BaseException:
@@ -501,8 +510,8 @@ class TabPool:
                 raise
             tab.end()
             if tab.env_trouble:
-                shot.env_problem = f"{tab.env_trouble}; the browser will be restarted. {_FIX}"
-            shot.crashed = tab.crashed
+                shot.env_problem = f"{tab.env_trouble}. This is not the program's fault: re-run the job."
+            shot.crashed = tab.crashed and not shot.env_problem
             if shot.crashed:
                 shot.errors.append(
                     "The page crashed: its renderer process died, most often because the page "
@@ -516,7 +525,7 @@ class TabPool:
             await self._release(
                 tab, healthy=not (shot.timed_out or shot.crashed or tab.broken or shot.env_problem)
             )
-            if tab.env_trouble:
+            if tab.env_trouble.startswith(_SERVER_DOWN):
                 await self.host.restart()
             return shot
 
@@ -694,12 +703,13 @@ class BrowserHost:
         for folder in (home, srv, docs):
             folder.mkdir(mode=0o700)
         command = [chromium]
-        binds = [(srv, "/vpb/srv"), (docs, "/vpb/docs"), (self.assets_root, "/vpb/assets")]
+        binds: list[tuple[Path, str]] = []
         self._spki, self.server_origin, self.docs_dir = "", "", None
-        server = _asset_server(srv)
+        server = _asset_server(srv) if self.assets_root.is_dir() else None
         ro: list[str] = []
-        if server is not None and self.assets_root.is_dir():
+        if server is not None:
             python, self._spki, ro = server
+            binds = [(srv, "/vpb/srv"), (docs, "/vpb/docs"), (self.assets_root, "/vpb/assets")]
             ready = "/tmp/.vpb-asset-server-ready"
             start = (
                 f"{shlex.quote(python)} -I -S /vpb/srv/server.py {ASSET_PORT} {ready} &\n"
@@ -800,23 +810,30 @@ class BrowserHost:
             await self._shutdown()
 
     async def _shutdown(self) -> None:
-        for pool in list(self.pools.values()):
-            await pool.close()
+        """Close the tabs, the browser and the driver; remove the cgroup and the wrapper folder.
+
+        Every step runs even when an earlier one fails (this also runs at interpreter exit).
+        """
         browser, pw, self._browser, self._pw = self._browser, self._pw, None, None
+        cgroup, wrapper_dir, self._cgroup, self._wrapper_dir = self._cgroup, self._wrapper_dir, None, None
         self._generation += 1
-        if browser is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(browser.close(), 10)
-        if self._cgroup is not None:
-            await asyncio.to_thread(self._cgroup.remove)
-            self._cgroup = None
-        if pw is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(pw.stop(), 10)
-        if self._wrapper_dir:
-            shutil.rmtree(self._wrapper_dir, ignore_errors=True)
-            self._wrapper_dir = None
         self.server_origin, self.docs_dir, self._spki = "", None, ""
+        try:
+            for pool in list(self.pools.values()):
+                with contextlib.suppress(Exception):
+                    await pool.close()
+            if browser is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(browser.close(), 10)
+            if pw is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(pw.stop(), 10)
+        finally:
+            if cgroup is not None:
+                with contextlib.suppress(Exception):
+                    cgroup.remove()  # kills stragglers; a blocking call, but short and rare
+            if wrapper_dir:
+                shutil.rmtree(wrapper_dir, ignore_errors=True)
 
     def close(self) -> None:
         """Stop the browser and the loop thread."""

@@ -84,6 +84,7 @@ _CDNJS = {
 _DATA_PACKAGES = {"world-atlas", "us-atlas", "vega-datasets"}
 _JSDELIVR_HOSTS = {"cdn.jsdelivr.net", "fastly.jsdelivr.net", "gcore.jsdelivr.net", "testingcf.jsdelivr.net"}
 _UNPKG_HOSTS = {"unpkg.com", "www.unpkg.com", "npmcdn.com"}
+_OTHER_HOSTS = {"cdnjs.cloudflare.com", "d3js.org", "www.d3js.org", "cdn.plot.ly", "assets.pyecharts.org"}
 _NPM_PATH = re.compile(r"^/(?P<pkg>(?:@[^/@]+/)?[^/@]+)(?:@(?P<ver>[^/]*))?(?P<file>/.*)?$")
 _D3JS = re.compile(r"^/d3(?:\.v(?P<major>\d+))?(?:\.min)?\.js$")
 _PLOTLY_CDN = re.compile(
@@ -132,6 +133,12 @@ def _resolve(url: str, root_str: str) -> Path | None:
     if host == "vega.github.io" and path.startswith("/vega-datasets/"):
         return _file_in("vega-datasets", None, path[len("/vega-datasets/") :], root)
     return None
+
+
+def is_cdn_url(url: str) -> bool:
+    """True for URLs on the CDN hosts this module maps (whether or not the file is installed)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in _JSDELIVR_HOSTS or host in _UNPKG_HOSTS or host in _OTHER_HOSTS
 
 
 def _major_of(version: str | None) -> int | None:

@@ -43,7 +43,7 @@ _SCRIPT_SAFE = str.maketrans(
 class HtmlRenderer(Renderer):
     language = "html"
     source_name = "index.html"
-    default_limits = Limits(wall_s=10, memory_mb=2048)
+    default_limits = Limits(wall_s=20, memory_mb=2048)  # Plotly.js pages take seconds on a busy 2-core box
     max_concurrency = 3
 
     def __init__(self) -> None:

@@ -653,4 +653,14 @@ def _seed() -> None:
 
     random.seed(0)
     if "numpy" in sys.modules:
-        sys.modules["numpy"].random.seed(0)
+        np_random = sys.modules["numpy"].random
+        np_random.seed(0)
+        # Generators made without a seed (seaborn's bootstrap, scipy) draw OS entropy: give them a
+        # fixed one instead. An explicit seed is passed through untouched.
+        unseeded = getattr(np_random.default_rng, "__wrapped__", np_random.default_rng)
+
+        def default_rng(seed=None):  # type: ignore[no-untyped-def]
+            return unseeded(0 if seed is None else seed)
+
+        default_rng.__wrapped__ = unseeded  # type: ignore[attr-defined]
+        np_random.default_rng = default_rng
