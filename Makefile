@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 VPB := $(VENV)/bin/visplotbench
 
-.PHONY: install run test check bench-render
+.PHONY: install run test check bench-render train
 
 install:
 	bash scripts/install.sh
@@ -28,3 +28,11 @@ check: install
 
 bench-render: install
 	$(PY) benchmarks/bench_render.py
+
+# Fine-tune VisCoder2: SIZE=tiny trains on this machine's CPU (about a minute); SIZE=3b|7b|14b|32b|7b-lora
+# launch accelerate (DeepSpeed ZeRO-3 for the full fine-tunes) on the GPUs present, or print the plan and
+# what it needs when there are none. Extra sft flags: `make train SIZE=7b ARGS="--num_train_epochs 1"`.
+SIZE ?= tiny
+ARGS ?=
+train: install
+	$(VENV)/bin/viscoder2-train launch $(SIZE) $(if $(strip $(ARGS)),-- $(ARGS))

@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   texlive-latex-base texlive-latex-recommended texlive-pictures texlive-latex-extra
   poppler-utils lilypond asymptote chromium bubblewrap xvfb xauth
-  fonts-dejavu-core python3-venv nodejs npm
+  fonts-dejavu-core python3-venv
 )
+# Node: any installed node/npm will do (Debian's npm package conflicts with NodeSource's nodejs).
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -61,9 +61,11 @@ def _break_svg(code: str) -> tuple[str, str] | None:
 def _break_python(code: str) -> tuple[str, str] | None:
     for match in _ALIAS_IMPORT.finditer(code):
         alias = match.group(2)
-        rest = code[match.end():]
-        if re.search(rf"\b{re.escape(alias)}\.", rest) and not re.search(rf"\bas\s+{re.escape(alias)}\b", rest):
-            broken = code[: match.start()] + code[match.end() + 1:]
+        rest = code[match.end() :]
+        if re.search(rf"\b{re.escape(alias)}\.", rest) and not re.search(
+            rf"\bas\s+{re.escape(alias)}\b", rest
+        ):
+            broken = code[: match.start()] + code[match.end() + 1 :]
             return broken, f"NameError: name '{alias}' is not defined"
     return None
 
@@ -83,7 +85,9 @@ def _feedback(language: str, error: str) -> str:
     try:
         from visplotbench.harness._selfdebug import feedback  # one wording for benchmark and training data
     except ImportError:  # pragma: no cover - visplotbench without the harness
-        return f"Running the code failed with this error:\n{error}\nReply with the complete corrected program."
+        return (
+            f"Running the code failed with this error:\n{error}\nReply with the complete corrected program."
+        )
     return feedback(language, "error", error)
 
 
@@ -94,7 +98,9 @@ def bundled_languages() -> list[str]:
     return sorted(p.name for p in BUNDLED_DIR.iterdir() if (p / "test-00000-of-00001.parquet").exists())
 
 
-def make_bundled_samples(languages: list[str] | None = None, repair_turns: bool = True) -> list[dict[str, Any]]:
+def make_bundled_samples(
+    languages: list[str] | None = None, repair_turns: bool = True
+) -> list[dict[str, Any]]:
     """Instruction (and repair) chat samples from the bundled tasks of ``languages`` (all bundled: None)."""
     from visplotbench.prompts import build_messages, load_prompts
     from visplotbench.tasks import load_tasks
@@ -103,7 +109,9 @@ def make_bundled_samples(languages: list[str] | None = None, repair_turns: bool 
     wanted = languages or available
     missing = [lang for lang in wanted if lang not in available]
     if missing:
-        raise ValueError(f"No bundled tasks for {', '.join(missing)}; bundled languages: {', '.join(available)}.")
+        raise ValueError(
+            f"No bundled tasks for {', '.join(missing)}; bundled languages: {', '.join(available)}."
+        )
     prompts = load_prompts()
     samples: list[dict[str, Any]] = []
     for task in load_tasks("bundled", wanted):
@@ -111,15 +119,23 @@ def make_bundled_samples(languages: list[str] | None = None, repair_turns: bool 
             continue
         prompt = build_messages(task, prompts)
         reply = {"role": "assistant", "content": _fence(task.language, task.code)}
-        samples.append({"language": task.language, "messages": [*prompt, reply], "source": f"{task.id}:instruction"})
+        samples.append(
+            {"language": task.language, "messages": [*prompt, reply], "source": f"{task.id}:instruction"}
+        )
         breaker = _BREAKS.get(task.language)
         broken = breaker(task.code) if breaker and repair_turns else None
         if broken is not None:
             code, error = broken
-            samples.append({"language": task.language, "source": f"{task.id}:repair", "messages": [
-                *prompt,
-                {"role": "assistant", "content": _fence(task.language, code), "loss": False},
-                {"role": "user", "content": _feedback(task.language, error)},
-                reply,
-            ]})
+            samples.append(
+                {
+                    "language": task.language,
+                    "source": f"{task.id}:repair",
+                    "messages": [
+                        *prompt,
+                        {"role": "assistant", "content": _fence(task.language, code), "loss": False},
+                        {"role": "user", "content": _feedback(task.language, error)},
+                        reply,
+                    ],
+                }
+            )
     return samples

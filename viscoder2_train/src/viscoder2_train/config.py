@@ -10,9 +10,14 @@ unique across them, so one flat YAML mapping works (``viscoder2-train sft --reci
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 VISCODE_MULTI = "TIGER-Lab/VisCode-Multi-679K"
+
+
+def _help(text: str) -> dict[str, Any]:
+    return {"help": text}
 
 
 def parse_weights(value: dict[str, float] | str | None) -> dict[str, float]:
@@ -28,7 +33,9 @@ def parse_weights(value: dict[str, float] | str | None) -> dict[str, float]:
             for part in text.split(","):
                 key, sep, number = part.partition("=")
                 if not sep:
-                    raise ValueError(f"language_weights: {part!r} is not LANGUAGE=WEIGHT (e.g. python=2,svg=0.5).")
+                    raise ValueError(
+                        f"language_weights: {part!r} is not LANGUAGE=WEIGHT (e.g. python=2,svg=0.5)."
+                    )
                 raw[key.strip()] = number
     else:
         raw = dict(value)
@@ -61,14 +68,18 @@ class DataConfig:
         repair_turns: ``bundled`` only: also make repair dialogues where a break of the reference can be made.
     """
 
-    dataset_name: str = VISCODE_MULTI
-    dataset_config: str | None = None
-    dataset_split: str = "train"
-    languages: list[str] | None = None
-    language_weights: dict[str, float] | str | None = None
-    max_samples: int | None = None
-    drop_overlong: bool = True
-    repair_turns: bool = True
+    dataset_name: str = field(
+        default=VISCODE_MULTI, metadata=_help("Hub id, local Hub-layout folder, .jsonl file, or bundled")
+    )
+    dataset_config: str | None = field(default=None, metadata=_help("dataset config name"))
+    dataset_split: str = field(default="train", metadata=_help("split to train on"))
+    languages: list[str] | None = field(default=None, metadata=_help("keep only these languages"))
+    language_weights: dict[str, float] | str | None = field(
+        default=None, metadata=_help("per-language weights, e.g. python=2,svg=0.5 (0 drops a language)")
+    )
+    max_samples: int | None = field(default=None, metadata=_help("random cap on samples after mixing"))
+    drop_overlong: bool = field(default=True, metadata=_help("drop samples longer than max_length tokens"))
+    repair_turns: bool = field(default=True, metadata=_help("bundled: add repair dialogues"))
 
     def __post_init__(self) -> None:
         self.language_weights = parse_weights(self.language_weights)
@@ -98,15 +109,17 @@ class ScriptConfig:
         hub_private: create the Hub repository as private when ``--push_to_hub`` creates it.
     """
 
-    recipe: str | None = None
-    tiny_model: bool = False
-    global_batch_size: int | None = None
-    launcher: str = "single_gpu"
-    min_gpus: int = 0
-    min_gpu_memory_gb: int = 0
-    merge_lora: bool = False
-    eval_run: str | None = None
-    hub_private: bool = False
+    recipe: str | None = field(default=None, metadata=_help("recipe name or YAML path"))
+    tiny_model: bool = field(default=False, metadata=_help("build a tiny random model at model_name_or_path"))
+    global_batch_size: int | None = field(
+        default=None, metadata=_help("sequences per optimizer step over all processes (sets accumulation)")
+    )
+    launcher: str = field(default="single_gpu", metadata=_help("accelerate config used by `launch`"))
+    min_gpus: int = field(default=0, metadata=_help("GPUs the recipe needs in total"))
+    min_gpu_memory_gb: int = field(default=0, metadata=_help("memory per GPU the recipe was sized for"))
+    merge_lora: bool = field(default=False, metadata=_help("also save the LoRA adapter merged into the base"))
+    eval_run: str | None = field(default=None, metadata=_help("visplotbench run folder for the card"))
+    hub_private: bool = field(default=False, metadata=_help("create the Hub repo as private"))
 
 
 def gradient_accumulation_for(global_batch_size: int, per_device_batch_size: int, world_size: int) -> int:
@@ -116,6 +129,6 @@ def gradient_accumulation_for(global_batch_size: int, per_device_batch_size: int
         raise ValueError(
             f"global_batch_size {global_batch_size} is not a multiple of per_device_train_batch_size "
             f"{per_device_batch_size} x {world_size} processes = {per_step}. Choose a per-device batch or a "
-            "number of GPUs that divides it, or unset global_batch_size and set gradient_accumulation_steps.")
+            "number of GPUs that divides it, or unset global_batch_size and set gradient_accumulation_steps."
+        )
     return global_batch_size // per_step
-

@@ -66,16 +66,23 @@ class DataReport:
         return sum(self.trained.values())
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "total_dropped_overlong": self.total_dropped_overlong,
-                "total_trained": self.total_trained}
+        return {
+            **asdict(self),
+            "total_dropped_overlong": self.total_dropped_overlong,
+            "total_trained": self.total_trained,
+        }
 
     def summary(self) -> str:
         """One line per language, for the log."""
-        lines = [f"data from {self.source}: {self.total_trained} samples to train, "
-                 f"{self.total_dropped_overlong} dropped as longer than {self.max_length} tokens"]
+        lines = [
+            f"data from {self.source}: {self.total_trained} samples to train, "
+            f"{self.total_dropped_overlong} dropped as longer than {self.max_length} tokens"
+        ]
         for lang in sorted(set(self.read) | set(self.mixed)):
-            lines.append(f"  {lang}: read {self.read.get(lang, 0)}, mixed {self.mixed.get(lang, 0)}, "
-                         f"over-long {self.dropped_overlong.get(lang, 0)}, trained {self.trained.get(lang, 0)}")
+            lines.append(
+                f"  {lang}: read {self.read.get(lang, 0)}, mixed {self.mixed.get(lang, 0)}, "
+                f"over-long {self.dropped_overlong.get(lang, 0)}, trained {self.trained.get(lang, 0)}"
+            )
         return "\n".join(lines)
 
 
@@ -93,7 +100,9 @@ def load_chat_dataset(config: DataConfig) -> Any:
         from viscoder2_train.bundled import make_bundled_samples
 
         rows = make_bundled_samples(config.languages, repair_turns=config.repair_turns)
-        ds = datasets.Dataset.from_list([{"language": r["language"], "messages": r["messages"]} for r in rows])
+        ds = datasets.Dataset.from_list(
+            [{"language": r["language"], "messages": r["messages"]} for r in rows]
+        )
     elif path.is_file() and path.suffix in (".jsonl", ".json"):
         ds = datasets.load_dataset("json", data_files=str(path), split="train")
     elif path.is_dir():
@@ -112,8 +121,10 @@ def load_chat_dataset(config: DataConfig) -> Any:
             ) from exc
     missing = [c for c in REQUIRED_COLUMNS if c not in ds.column_names]
     if missing:
-        raise ValueError(f"{name}: the dataset lacks the column(s) {', '.join(missing)} (it has "
-                         f"{', '.join(ds.column_names)}); VisCode-Multi rows have language and messages.")
+        raise ValueError(
+            f"{name}: the dataset lacks the column(s) {', '.join(missing)} (it has "
+            f"{', '.join(ds.column_names)}); VisCode-Multi rows have language and messages."
+        )
     ds = ds.select_columns(list(REQUIRED_COLUMNS))
     if config.languages:
         wanted = set(config.languages)
@@ -123,15 +134,20 @@ def load_chat_dataset(config: DataConfig) -> Any:
     return ds
 
 
-def mix_languages(dataset: Any, weights: dict[str, float], seed: int = 0, max_samples: int | None = None) -> Any:
+def mix_languages(
+    dataset: Any, weights: dict[str, float], seed: int = 0, max_samples: int | None = None
+) -> Any:
     """Resample each language by its weight (see ``DataConfig.language_weights``), then cap at ``max_samples``."""
     by_language: dict[str, list[int]] = collections.defaultdict(list)
     for index, lang in enumerate(dataset["language"]):
         by_language[lang].append(index)
     unknown = sorted(set(weights) - set(by_language))
     if unknown:
-        logger.warning("language_weights names languages with no samples: %s (present: %s)",
-                       ", ".join(unknown), ", ".join(sorted(by_language)))
+        logger.warning(
+            "language_weights names languages with no samples: %s (present: %s)",
+            ", ".join(unknown),
+            ", ".join(sorted(by_language)),
+        )
     rng = random.Random(seed)
     chosen: list[int] = []
     for lang in sorted(by_language):
@@ -142,7 +158,8 @@ def mix_languages(dataset: Any, weights: dict[str, float], seed: int = 0, max_sa
         extra = round((weight - whole) * len(indices))
         chosen += sorted(rng.sample(indices, extra))
     if max_samples is not None and len(chosen) > max_samples:
-        chosen = sorted(rng.sample(chosen, max_samples))
+        chosen = rng.sample(chosen, max_samples)
+    chosen.sort()  # the dataset's own order (the trainer shuffles); a repeated sample's copies sit together
     if not chosen:
         raise ValueError("The language weights leave no samples to train on.")
     if chosen == list(range(len(dataset))):
@@ -156,16 +173,20 @@ def training_chat_template(tokenizer: Any) -> str | None:
 
     template = getattr(tokenizer, "chat_template", None)
     if not template:
-        raise ValueError("The tokenizer has no chat template; SFT over messages needs one (set chat_template_path).")
+        raise ValueError(
+            "The tokenizer has no chat template; SFT over messages needs one (set chat_template_path)."
+        )
     if has_generation_markers(template):
         return None
     from trl import get_training_chat_template
 
     patched = get_training_chat_template(tokenizer)
     if patched is None or not has_generation_markers(patched):
-        raise ValueError("The tokenizer's chat template has no {% generation %} markers and trl has no training "
-                         "version of it, so assistant-only loss cannot be computed. Give a template with the "
-                         "markers (chat_template_path) or set assistant_only_loss: false.")
+        raise ValueError(
+            "The tokenizer's chat template has no {% generation %} markers and trl has no training "
+            "version of it, so assistant-only loss cannot be computed. Give a template with the "
+            "markers (chat_template_path) or set assistant_only_loss: false."
+        )
     return str(patched)
 
 
@@ -183,29 +204,42 @@ def _spans(mask: list[int]) -> list[tuple[int, int]]:
 def _encode(example: dict[str, Any], tokenizer: Any, chat_template: str | None) -> dict[str, Any]:
     messages = example["messages"]
     clean = [{"role": m["role"], "content": m["content"]} for m in messages]
-    out = tokenizer.apply_chat_template(clean, tokenize=True, return_dict=True, return_assistant_tokens_mask=True,
-                                        chat_template=chat_template)
+    out = tokenizer.apply_chat_template(
+        clean, tokenize=True, return_dict=True, return_assistant_tokens_mask=True, chat_template=chat_template
+    )
     ids, mask = list(out["input_ids"]), list(out["assistant_masks"])
     assistants = [m for m in messages if m["role"] == "assistant"]
     if any(m.get("loss") is False for m in assistants):
         spans = _spans(mask)
         if len(spans) != len(assistants):
-            raise ValueError(f"The chat template marked {len(spans)} assistant spans for {len(assistants)} "
-                             "assistant messages; cannot tell which turn has loss: false.")
+            raise ValueError(
+                f"The chat template marked {len(spans)} assistant spans for {len(assistants)} "
+                "assistant messages; cannot tell which turn has loss: false."
+            )
         for (start, end), message in zip(spans, assistants, strict=True):
             if message.get("loss") is False:
                 mask[start:end] = [0] * (end - start)
     return {"input_ids": ids, "assistant_masks": mask, "length": len(ids), "trained_tokens": sum(mask)}
 
 
-def tokenize_chats(dataset: Any, tokenizer: Any, max_length: int | None, drop_overlong: bool = True,
-                   num_proc: int | None = None, report: DataReport | None = None) -> tuple[Any, DataReport]:
+def tokenize_chats(
+    dataset: Any,
+    tokenizer: Any,
+    max_length: int | None,
+    drop_overlong: bool = True,
+    num_proc: int | None = None,
+    report: DataReport | None = None,
+) -> tuple[Any, DataReport]:
     """Tokenize, mask, drop over-long and loss-free samples; return the trainer's dataset and the report."""
     report = report or DataReport(source="?")
     report.max_length = max_length
     template = training_chat_template(tokenizer)
-    encoded = dataset.map(_encode, fn_kwargs={"tokenizer": tokenizer, "chat_template": template},
-                          num_proc=num_proc, desc="Tokenizing chats")
+    encoded = dataset.map(
+        _encode,
+        fn_kwargs={"tokenizer": tokenizer, "chat_template": template},
+        num_proc=num_proc,
+        desc="Tokenizing chats",
+    )
     languages, lengths, trained = encoded["language"], encoded["length"], encoded["trained_tokens"]
     over = [max_length is not None and drop_overlong and n > max_length for n in lengths]
     empty = [t == 0 and not o for t, o in zip(trained, over, strict=True)]
@@ -213,26 +247,39 @@ def tokenize_chats(dataset: Any, tokenizer: Any, max_length: int | None, drop_ov
     report.dropped_no_assistant = _counts([lang for lang, e in zip(languages, empty, strict=True) if e])
     keep = [i for i, (o, e) in enumerate(zip(over, empty, strict=True)) if not o and not e]
     if not keep:
-        raise ValueError(f"Every sample was dropped ({sum(over)} longer than max_length={max_length} tokens, "
-                         f"{sum(empty)} without assistant tokens): raise max_length or check the data.")
+        raise ValueError(
+            f"Every sample was dropped ({sum(over)} longer than max_length={max_length} tokens, "
+            f"{sum(empty)} without assistant tokens): raise max_length or check the data."
+        )
     if len(keep) < len(encoded):
         encoded = encoded.select(keep)
     report.trained = _counts([languages[i] for i in keep])
     report.tokens = sum(lengths[i] for i in keep)
     report.assistant_tokens = sum(trained[i] for i in keep)
     if report.total_dropped_overlong:
-        logger.warning("Dropped %d of %d samples longer than max_length=%s tokens: %s", report.total_dropped_overlong,
-                       len(lengths), max_length, report.dropped_overlong)
+        logger.warning(
+            "Dropped %d of %d samples longer than max_length=%s tokens: %s",
+            report.total_dropped_overlong,
+            len(lengths),
+            max_length,
+            report.dropped_overlong,
+        )
     return encoded.select_columns(["messages", "input_ids", "assistant_masks"]), report
 
 
-def prepare_training_data(config: DataConfig, tokenizer: Any, max_length: int | None, seed: int = 0,
-                          num_proc: int | None = None, raw: Any = None) -> tuple[Any, DataReport]:
+def prepare_training_data(
+    config: DataConfig,
+    tokenizer: Any,
+    max_length: int | None,
+    seed: int = 0,
+    num_proc: int | None = None,
+    raw: Any = None,
+) -> tuple[Any, DataReport]:
     """``load_chat_dataset`` -> ``mix_languages`` -> ``tokenize_chats``, with the report filled in."""
     raw = raw if raw is not None else load_chat_dataset(config)
-    report = DataReport(source=config.dataset_name, weights=dict(config.language_weights or {}))
-    report.read = _counts(raw["language"])
     weights = config.language_weights if isinstance(config.language_weights, dict) else {}
+    report = DataReport(source=config.dataset_name, weights=dict(weights))
+    report.read = _counts(raw["language"])
     mixed = mix_languages(raw, weights, seed=seed, max_samples=config.max_samples)
     report.mixed = _counts(mixed["language"])
     return tokenize_chats(mixed, tokenizer, max_length, config.drop_overlong, num_proc, report)

@@ -55,11 +55,11 @@ class TinyModelConfig:
     """
 
     vocab_size: int = 2048
-    hidden_size: int = 128
+    hidden_size: int = 64
     num_hidden_layers: int = 2
-    num_attention_heads: int = 4
-    num_key_value_heads: int = 2
-    intermediate_size: int = 256
+    num_attention_heads: int = 2
+    num_key_value_heads: int = 1
+    intermediate_size: int = 128
     max_position_embeddings: int = 4096
 
 
@@ -72,17 +72,27 @@ def build_tokenizer(corpus: Iterable[str] = (), vocab_size: int = 2048) -> Any:
     raw = Tokenizer(models.BPE())
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     raw.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS),
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     raw.train_from_iterator(texts, trainer=trainer)
     return PreTrainedTokenizerFast(
-        tokenizer_object=raw, bos_token=None, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-        unk_token=None, chat_template=CHATML_TEMPLATE, model_max_length=1_000_000,
+        tokenizer_object=raw,
+        bos_token=None,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        unk_token=None,
+        chat_template=CHATML_TEMPLATE,
+        model_max_length=1_000_000,
     )
 
 
-def build_tiny_model(path: str | Path, corpus: Iterable[str] = (), seed: int = 0,
-                     config: TinyModelConfig | None = None) -> Path:
+def build_tiny_model(
+    path: str | Path, corpus: Iterable[str] = (), seed: int = 0, config: TinyModelConfig | None = None
+) -> Path:
     """Write a random tiny Qwen2 model and its tokenizer (trained on ``corpus``) to ``path``; return it."""
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
@@ -94,10 +104,17 @@ def build_tiny_model(path: str | Path, corpus: Iterable[str] = (), seed: int = 0
     eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
     pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     model_config = Qwen2Config(
-        vocab_size=len(tokenizer), hidden_size=size.hidden_size, num_hidden_layers=size.num_hidden_layers,
-        num_attention_heads=size.num_attention_heads, num_key_value_heads=size.num_key_value_heads,
-        intermediate_size=size.intermediate_size, max_position_embeddings=size.max_position_embeddings,
-        tie_word_embeddings=True, bos_token_id=None, eos_token_id=eos, pad_token_id=pad,
+        vocab_size=len(tokenizer),
+        hidden_size=size.hidden_size,
+        num_hidden_layers=size.num_hidden_layers,
+        num_attention_heads=size.num_attention_heads,
+        num_key_value_heads=size.num_key_value_heads,
+        intermediate_size=size.intermediate_size,
+        max_position_embeddings=size.max_position_embeddings,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=eos,
+        pad_token_id=pad,
     )
     torch.manual_seed(seed)
     model = Qwen2ForCausalLM(model_config)
