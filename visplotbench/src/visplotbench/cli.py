@@ -114,9 +114,14 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _cmd_assets(args: argparse.Namespace) -> int:
+    from visplotbench.engine import EnvironmentProblem
     from visplotbench.engine.assets import install_assets
 
-    install_assets(force=args.force)
+    try:
+        install_assets(force=args.force)
+    except EnvironmentProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from visplotbench.engine._errors import clean_excerpt
-from visplotbench.engine._images import is_blank, normalize_png
+from visplotbench.engine._images import BLANK_SHARE, normalize_and_measure
 from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import Limits, RenderJob, RenderResult, RenderStatus
 
@@ -134,11 +134,12 @@ def finish(
         status = RenderStatus.ERROR
         if proc is not None and proc.pids_exceeded:
             error = "ProcessLimitExceeded: the program started too many processes.\n" + error
-    images = [normalize_png(img) for img in images] if status is RenderStatus.OK or images else []
+    measured = [normalize_and_measure(img) for img in images]
+    images = [png for png, _ in measured]
     if status is RenderStatus.OK and not images:
         status = RenderStatus.NO_OUTPUT
         error = "The program ran without errors but produced no image."
-    elif status is RenderStatus.OK and all(is_blank(img) for img in images):
+    elif status is RenderStatus.OK and all(share >= BLANK_SHARE for _, share in measured):
         status = RenderStatus.BLANK
         error = (
             "The program ran without errors but the image is blank (one colour covers at least 98% of it)."
