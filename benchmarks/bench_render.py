@@ -20,8 +20,16 @@ from visplotbench.engine import LANGUAGES, RenderJob, RenderPool
 from visplotbench.engine.examples import example_job
 from visplotbench.engine.registry import data_files
 
-TARGETS = {"python": 4, "vegalite": 20, "svg": 40, "mermaid": 6, "html": 8, "latex": 2.5, "asymptote": 2.4,
-           "lilypond": 0.55}
+TARGETS = {
+    "python": 4,
+    "vegalite": 20,
+    "svg": 40,
+    "mermaid": 6,
+    "html": 8,
+    "latex": 2.5,
+    "asymptote": 2.4,
+    "lilypond": 0.55,
+}
 _3D = ("three", "graph3", "solids", "surface(")
 
 
@@ -32,8 +40,11 @@ def programs(language: str) -> list[RenderJob]:
         rows = load_bundled(language)
     except (ValueError, ImportError, OSError):
         rows = []
-    jobs = [RenderJob(language, r.code, data_files(language, r.data)) for r in rows
-            if language != "asymptote" or not any(k in r.code for k in _3D)]
+    jobs = [
+        RenderJob(language, r.code, data_files(language, r.data))
+        for r in rows
+        if language != "asymptote" or not any(k in r.code for k in _3D)
+    ]
     return jobs or [example_job(language)]
 
 
@@ -44,10 +55,16 @@ def measure(pool: RenderPool, jobs: list[RenderJob]) -> tuple[float, collections
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--languages", nargs="*", default=list(LANGUAGES))
-    parser.add_argument("--seconds-per-language", type=float, default=8.0,
-                        help="aim for about this much work per language (job counts follow the targets)")
+    parser.add_argument(
+        "--seconds-per-language",
+        type=float,
+        default=8.0,
+        help="aim for about this much work per language (job counts follow the targets)",
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, {platform.platform()}")
     pool = RenderPool()
@@ -55,7 +72,9 @@ def main() -> None:
         sets = {lang: programs(lang) for lang in args.languages}
         t0 = time.monotonic()
         warm = measure(pool, [jobs[0] for jobs in sets.values()])
-        print(f"warm-up (first job of every language, in parallel): {time.monotonic() - t0:.1f}s {dict(warm[1])}")
+        print(
+            f"warm-up (first job of every language, in parallel): {time.monotonic() - t0:.1f}s {dict(warm[1])}"
+        )
         rows = []
         mixed: list[RenderJob] = []
         for lang, jobs in sets.items():
@@ -66,10 +85,14 @@ def main() -> None:
             rows.append((lang, n, seconds, n / seconds, statuses))
         print(f"\n{'language':<10} {'jobs':>5} {'seconds':>8} {'renders/s':>10} {'target':>7}  statuses")
         for lang, n, seconds, rate, statuses in rows:
-            print(f"{lang:<10} {n:>5} {seconds:>8.2f} {rate:>10.2f} {TARGETS.get(lang, 0):>7}  {dict(statuses)}")
+            print(
+                f"{lang:<10} {n:>5} {seconds:>8.2f} {rate:>10.2f} {TARGETS.get(lang, 0):>7}  {dict(statuses)}"
+            )
         seconds, statuses = measure(pool, mixed)
-        print(f"\nmixed: {len(mixed)} jobs of all languages at once in {seconds:.2f}s = {len(mixed) / seconds:.2f} renders/s "
-              f"{dict(statuses)}")
+        print(
+            f"\nmixed: {len(mixed)} jobs of all languages at once in {seconds:.2f}s = {len(mixed) / seconds:.2f} renders/s "
+            f"{dict(statuses)}"
+        )
     finally:
         pool.close()
 

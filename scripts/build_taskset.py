@@ -22,8 +22,16 @@ from visplotbench.tasks import BUNDLED_DIR, Task, bundled_parquet, load_bundled
 from visplotbench.tasks._schema import rows_to_table
 
 SOURCES = Path(__file__).resolve().parent.parent / "visplotbench" / "taskset"
-EXTENSIONS = {"python": "py", "vegalite": "vl.json", "mermaid": "mmd", "lilypond": "ly", "svg": "svg",
-              "asymptote": "asy", "latex": "tex", "html": "html"}
+EXTENSIONS = {
+    "python": "py",
+    "vegalite": "vl.json",
+    "mermaid": "mmd",
+    "lilypond": "ly",
+    "svg": "svg",
+    "asymptote": "asy",
+    "latex": "tex",
+    "html": "html",
+}
 CARD_HEAD = """---
 license: apache-2.0
 pretty_name: VisPlotBench (visplotbench bundled task set)
@@ -66,8 +74,19 @@ def read_sources(language: str) -> list[Task]:
             if (folder / f"{task_id}.{suffix}").exists():
                 data = (folder / f"{task_id}.{suffix}").read_text(encoding="utf-8")
         used_lib = meta["used_lib"] if isinstance(meta["used_lib"], list) else [meta["used_lib"]]
-        rows.append(Task(task_id, meta["task__plot_description"], meta["task__plot_style"], data,
-                            used_lib, meta["vis_cate"], meta["subtype"], b"", code))
+        rows.append(
+            Task(
+                task_id,
+                meta["task__plot_description"],
+                meta["task__plot_style"],
+                data,
+                used_lib,
+                meta["vis_cate"],
+                meta["subtype"],
+                b"",
+                code,
+            )
+        )
     return rows
 
 
@@ -78,21 +97,28 @@ def category_table(rows: list[Task]) -> str:
     lines = ["| category | " + " | ".join(languages) + " | total |", "|---" * (len(languages) + 2) + "|"]
     for cat in categories:
         cells = [str(counts[(cat, lang)] or "") for lang in languages]
-        lines.append(f"| {cat} | " + " | ".join(cells) + f" | {sum(counts[(cat, lang)] for lang in languages)} |")
+        lines.append(
+            f"| {cat} | " + " | ".join(cells) + f" | {sum(counts[(cat, lang)] for lang in languages)} |"
+        )
     totals = [str(sum(1 for r in rows if r.language == lang)) for lang in languages]
     lines.append("| **total** | " + " | ".join(totals) + f" | {len(rows)} |")
     return "\n".join(lines)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="compare with the stored images; write nothing")
     parser.add_argument("--languages", nargs="*", default=list(LANGUAGES))
     args = parser.parse_args()
 
     all_rows: dict[str, list[Task]] = {lang: read_sources(lang) for lang in args.languages}
-    jobs = [(row, RenderJob(lang, row.code, data_files(lang, row.data)))
-            for lang, rows in all_rows.items() for row in rows]
+    jobs = [
+        (row, RenderJob(lang, row.code, data_files(lang, row.data)))
+        for lang, rows in all_rows.items()
+        for row in rows
+    ]
     failures, differs = [], []
     start = time.monotonic()
     with RenderPool() as pool:
@@ -123,10 +149,15 @@ def main() -> int:
         pq.write_table(rows_to_table(rows), path, compression="zstd")
     every = [r for rows in all_rows.values() for r in rows]
     existing = sorted(p.parent.name for p in BUNDLED_DIR.glob("*/test-00000-of-00001.parquet"))
-    configs = "\n".join(f"- config_name: {lang}\n  data_files:\n  - split: test\n    path: {lang}/test-*.parquet"
-                        for lang in LANGUAGES if lang in existing)
+    configs = "\n".join(
+        f"- config_name: {lang}\n  data_files:\n  - split: test\n    path: {lang}/test-*.parquet"
+        for lang in LANGUAGES
+        if lang in existing
+    )
     all_stored = [r for lang in LANGUAGES if lang in existing for r in load_bundled(lang)]
-    (BUNDLED_DIR / "README.md").write_text(CARD_HEAD.format(configs=configs, table=category_table(all_stored)))
+    (BUNDLED_DIR / "README.md").write_text(
+        CARD_HEAD.format(configs=configs, table=category_table(all_stored))
+    )
     print(category_table(every))
     return 0
 

@@ -98,7 +98,9 @@ class StubOpenAI:
             finish = message.pop("finish_reason", "stop")
             message.setdefault("role", "assistant")
             completion = {
-                "id": f"chatcmpl-stub-{call}", "object": "chat.completion", "created": int(time.time()),
+                "id": f"chatcmpl-stub-{call}",
+                "object": "chat.completion",
+                "created": int(time.time()),
                 "model": body.get("model", self.model),
                 "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
                 "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
@@ -131,8 +133,13 @@ def _handler_for(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path.rstrip("/") == "/v1/models":
-                self._send(200, {"object": "list", "data": [
-                    {"id": stub.model, "object": "model", "created": 0, "owned_by": "stub"}]})
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [{"id": stub.model, "object": "model", "created": 0, "owned_by": "stub"}],
+                    },
+                )
             else:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
 

@@ -72,7 +72,6 @@ def test_job_outputs_never_follow_planted_links(tmp_path, secret):
     import os
 
     import pytest
-
     from visplotbench.engine._images import checked_png, job_files, read_job_file
 
     out = tmp_path / "out"

@@ -1,7 +1,6 @@
 """Code extraction: which rule fires, and that the info string never leaks into the code."""
 
 import pytest
-
 from visplotbench.extract import extract_code
 
 
@@ -16,10 +15,20 @@ from visplotbench.extract import extract_code
         ("```tex\n\\documentclass{article}\n```", "latex", "\\documentclass{article}", "tagged"),
         ("```asy\ndraw((0,0)--(1,1));\n```", "asymptote", "draw((0,0)--(1,1));", "tagged"),
         ("```ly\n{ c'4 }\n```", "lilypond", "{ c'4 }", "tagged"),
-        ('```xml\n<svg xmlns="http://www.w3.org/2000/svg"/>\n```', "svg", '<svg xmlns="http://www.w3.org/2000/svg"/>', "tagged"),
+        (
+            '```xml\n<svg xmlns="http://www.w3.org/2000/svg"/>\n```',
+            "svg",
+            '<svg xmlns="http://www.w3.org/2000/svg"/>',
+            "tagged",
+        ),
         ("```\nflowchart LR\n A-->B\n```", "mermaid", "flowchart LR\n A-->B", "fenced"),
         ("```javascript\nalert(1)\n```", "html", "alert(1)", "fenced"),
-        ("```html\n<html><body>cut off by the token li", "html", "<html><body>cut off by the token li", "unterminated"),
+        (
+            "```html\n<html><body>cut off by the token li",
+            "html",
+            "<html><body>cut off by the token li",
+            "unterminated",
+        ),
         ("<think>try ```python\nbad\n```</think>\n```python\ngood()\n```", "python", "good()", "tagged"),
         ("reasoning without opening tag</think>```python\nok()\n```", "python", "ok()", "tagged"),
         ('Sure! {"mark": "point"} is the spec.', "vegalite", '{"mark": "point"}', "json-object"),

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 from stub_openai import StubOpenAI
-
 from visplotbench.harness import RunConfig, RunStore, run_benchmark
 from visplotbench.tasks import load_tasks
 
 LANGS = ["svg", "vegalite"]
-BROKEN = {"svg": "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'><rect></svg>",
-          "vegalite": '{"mark": "bar",, "encoding": {}}'}
+BROKEN = {
+    "svg": "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'><rect></svg>",
+    "vegalite": '{"mark": "bar",, "encoding": {}}',
+}
 
 
 def fail_then_fix_script(tasks):
@@ -38,9 +39,16 @@ def fail_then_fix_script(tasks):
 
 
 def config(tmp_path, stub, **changes):
-    base = dict(model="openai:stub-model", out=str(tmp_path / "run"), languages=LANGS, limit=2, self_debug=3,
-                backend_options={"base_url": stub.base_url, "concurrency": 4, "retries": 0}, cache_dir="",
-                progress=False)
+    base = dict(
+        model="openai:stub-model",
+        out=str(tmp_path / "run"),
+        languages=LANGS,
+        limit=2,
+        self_debug=3,
+        backend_options={"base_url": stub.base_url, "concurrency": 4, "retries": 0},
+        cache_dir="",
+        progress=False,
+    )
     return RunConfig(**{**base, **changes})
 
 
@@ -91,17 +99,40 @@ def test_generation_cache_is_used_on_a_second_run(tmp_path):
     with StubOpenAI(fail_then_fix_script(tasks)) as stub:
         run_benchmark(config(tmp_path, stub, cache_dir=str(tmp_path / "cache")))
         first = len(stub.requests)
-        again = run_benchmark(config(tmp_path, stub, cache_dir=str(tmp_path / "cache"), out=str(tmp_path / "run2")))
+        again = run_benchmark(
+            config(tmp_path, stub, cache_dir=str(tmp_path / "cache"), out=str(tmp_path / "run2"))
+        )
         assert len(stub.requests) == first  # every reply and render came from the caches
     assert again.overall_rate(3) == 1
     assert all("generation" in r.cache and "render" in r.cache for r in RunStore(tmp_path / "run2").load())
 
 
 def _run_cli(out: Path, base_url: str, *extra: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "visplotbench.cli", "run", "--model", "openai:stub-model", "--out", str(out),
-           "--languages", *LANGS, "--limit", "4", "--self-debug", "3", "--no-cache", "--no-progress",
-           "--backend-option", f"base_url={base_url}", "--backend-option", "concurrency=1",
-           "--backend-option", "retries=0", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "visplotbench.cli",
+        "run",
+        "--model",
+        "openai:stub-model",
+        "--out",
+        str(out),
+        "--languages",
+        *LANGS,
+        "--limit",
+        "4",
+        "--self-debug",
+        "3",
+        "--no-cache",
+        "--no-progress",
+        "--backend-option",
+        f"base_url={base_url}",
+        "--backend-option",
+        "concurrency=1",
+        "--backend-option",
+        "retries=0",
+        *extra,
+    ]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
@@ -128,9 +159,18 @@ def test_sigkill_and_resume_gives_the_same_numbers(tmp_path):
         resumed = _run_cli(tmp_path / "killed", stub.base_url, "--resume")
         out, _ = resumed.communicate(timeout=300)
         assert resumed.returncode == 0, out.decode()[-3000:]
-        straight = run_benchmark(RunConfig(
-            model="openai:stub-model", out=str(tmp_path / "straight"), languages=LANGS, limit=4, self_debug=3,
-            backend_options={"base_url": stub.base_url, "retries": 0}, cache_dir="", progress=False))
+        straight = run_benchmark(
+            RunConfig(
+                model="openai:stub-model",
+                out=str(tmp_path / "straight"),
+                languages=LANGS,
+                limit=4,
+                self_debug=3,
+                backend_options={"base_url": stub.base_url, "retries": 0},
+                cache_dir="",
+                progress=False,
+            )
+        )
     lines = (tmp_path / "killed" / "results.jsonl").read_text().splitlines()
     keys = [(json.loads(line)["task_id"], json.loads(line)["round"]) for line in lines]
     assert len(keys) == len(set(keys)) == 24  # 8 tasks x rounds 0-2, no duplicates, nothing lost
@@ -143,9 +183,12 @@ def test_sigkill_and_resume_gives_the_same_numbers(tmp_path):
 @pytest.mark.slow
 def test_gold_run_passes_every_bundled_task(tmp_path):
     """The built-in sanity run: every reference solution renders (this proves the whole environment)."""
-    summary = run_benchmark(RunConfig(model="gold", out=str(tmp_path / "gold"), self_debug=0, cache_dir="",
-                                      progress=False))
-    failed = [(r.task_id, r.status, r.error[:200]) for r in RunStore(tmp_path / "gold").load() if not r.passed]
+    summary = run_benchmark(
+        RunConfig(model="gold", out=str(tmp_path / "gold"), self_debug=0, cache_dir="", progress=False)
+    )
+    failed = [
+        (r.task_id, r.status, r.error[:200]) for r in RunStore(tmp_path / "gold").load() if not r.passed
+    ]
     assert not failed
     assert summary.complete and summary.total_tasks >= 128
     for lang, s in summary.languages.items():
@@ -159,10 +202,32 @@ def test_transformers_backend_through_the_cli(tmp_path):
     model = build_tiny_model(tmp_path / "tiny")
     out = tmp_path / "tiny-run"
     proc = subprocess.run(
-        [sys.executable, "-m", "visplotbench.cli", "run", "--model", f"transformers:{model}", "--out", str(out),
-         "--languages", "svg", "--limit", "2", "--self-debug", "1", "--no-cache", "--no-progress",
-         "--backend-option", "max_new_tokens=16", "--backend-option", "batch_size=2"],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"},
+        [
+            sys.executable,
+            "-m",
+            "visplotbench.cli",
+            "run",
+            "--model",
+            f"transformers:{model}",
+            "--out",
+            str(out),
+            "--languages",
+            "svg",
+            "--limit",
+            "2",
+            "--self-debug",
+            "1",
+            "--no-cache",
+            "--no-progress",
+            "--backend-option",
+            "max_new_tokens=16",
+            "--backend-option",
+            "batch_size=2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     records = RunStore(out).load()

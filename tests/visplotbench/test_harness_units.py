@@ -3,24 +3,35 @@
 import json
 
 import pytest
-
 from visplotbench.harness import AttemptRecord, RunStore, failure_kind, summarize
 from visplotbench.harness._selfdebug import next_messages
 
 
 def rec(task_id, round_, status, language="svg", error=""):
-    return AttemptRecord(task_id=task_id, language=language, round=round_, messages=[], reply="", code="x",
-                         status=status, error=error, passed=status == "ok")
+    return AttemptRecord(
+        task_id=task_id,
+        language=language,
+        round=round_,
+        messages=[],
+        reply="",
+        code="x",
+        status=status,
+        error=error,
+        passed=status == "ok",
+    )
 
 
 def test_pass_rates_are_cumulative_and_task_weighted():
     tasks = {"svg_1": "svg", "svg_2": "svg", "latex_1": "latex", "latex_2": "latex", "latex_3": "latex"}
     records = [
         rec("svg_1", 0, "ok"),
-        rec("svg_2", 0, "error"), rec("svg_2", 1, "ok"),
-        rec("latex_1", 0, "timeout", "latex"), rec("latex_1", 1, "error", "latex", "! Undefined control sequence."),
+        rec("svg_2", 0, "error"),
+        rec("svg_2", 1, "ok"),
+        rec("latex_1", 0, "timeout", "latex"),
+        rec("latex_1", 1, "error", "latex", "! Undefined control sequence."),
         rec("latex_2", 0, "ok", "latex"),
-        rec("latex_3", 0, "blank", "latex"), rec("latex_3", 1, "blank", "latex"),
+        rec("latex_3", 0, "blank", "latex"),
+        rec("latex_3", 1, "blank", "latex"),
     ]
     summary = summarize(records, tasks, rounds=1)
     assert summary.languages["svg"].passed == [1, 2]
@@ -44,12 +55,17 @@ def test_missing_tasks_stay_in_the_denominator():
 @pytest.mark.parametrize(
     ("language", "status", "error", "kind"),
     [
-        ("python", "error", 'Traceback:\n  File "main.py", line 3\nKeyError: \'x\'', "KeyError"),
+        ("python", "error", "Traceback:\n  File \"main.py\", line 3\nKeyError: 'x'", "KeyError"),
         ("latex", "error", "! LaTeX Error: File `foo.sty' not found.\nl.3", "File `foo.sty' not found"),
         ("vegalite", "error", "JSONDecodeError: Expecting ',' delimiter: line 7 column 5", "JSONDecodeError"),
         ("svg", "timeout", "Timeout: ...", "Timeout"),
         ("svg", "generation_failed", "", "GenerationFailed"),
-        ("lilypond", "error", "main.ly:3:5: error: unknown escaped string: `\\foo'", "unknown escaped string: '…'"),
+        (
+            "lilypond",
+            "error",
+            "main.ly:3:5: error: unknown escaped string: `\\foo'",
+            "unknown escaped string: '…'",
+        ),
     ],
 )
 def test_failure_kinds(language, status, error, kind):

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from visplotbench.prompts import DESCRIPTORS, build_messages, build_user_message, describe_data, load_prompts
 from visplotbench.tasks import Task
 
@@ -11,8 +10,15 @@ CSV = "city,rain,wet\nOslo,12,true\nBergen,31.5,true\nTromso,20,false\n"
 
 
 def task(language="python", data=CSV, used_lib=("plotly",)):
-    return Task(f"{language}_1", "Create a bar chart of rain.", "Blue bars, title Rain.", data, list(used_lib),
-                "Bars", "vertical-bar")
+    return Task(
+        f"{language}_1",
+        "Create a bar chart of rain.",
+        "Blue bars, title Rain.",
+        data,
+        list(used_lib),
+        "Bars",
+        "vertical-bar",
+    )
 
 
 def test_bundled_prompts_cover_every_language_and_are_hashed():
@@ -30,7 +36,12 @@ def test_used_lib_is_rendered_as_a_name_not_a_list():
 
 def test_field_order_and_numbering():
     text = build_user_message(task(), load_prompts())
-    assert text.index("1. Create a bar chart") < text.index("2. Blue bars") < text.index("3. ") < text.index("4. ")
+    assert (
+        text.index("1. Create a bar chart")
+        < text.index("2. Blue bars")
+        < text.index("3. ")
+        < text.index("4. ")
+    )
     assert "\n\n" not in text
 
 
@@ -72,8 +83,14 @@ def test_unknown_descriptor_lists_choices():
 
 def test_user_file_in_instructs_format(tmp_path):
     path = tmp_path / "instructs.json"
-    langs = {"system_prompt": "SYS", "setup_instruct": "Use [USED_LIB].", "plot_instruct": "PLOT",
-             "data_instruct": "DATA:\n", "judge_instruct_vis": "x", "judge_instruct_task": "y"}
+    langs = {
+        "system_prompt": "SYS",
+        "setup_instruct": "Use [USED_LIB].",
+        "plot_instruct": "PLOT",
+        "data_instruct": "DATA:\n",
+        "judge_instruct_vis": "x",
+        "judge_instruct_task": "y",
+    }
     path.write_text(json.dumps({"python": langs}))
     prompts = load_prompts(path)
     assert prompts.version == "file:instructs.json"

@@ -109,7 +109,10 @@ def test_warm_worker_outlives_the_thread_that_started_it(need):
 
     with RenderPool() as fresh:
         renderer = fresh.renderer("svg")
-        job = RenderJob("svg", '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="5" height="5"/></svg>')
+        job = RenderJob(
+            "svg",
+            '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="5" height="5"/></svg>',
+        )
         thread = threading.Thread(target=fresh.render, args=(job,))
         thread.start()
         thread.join()

@@ -94,8 +94,8 @@ def test_other_data_urls_are_refused(pool, need, listener, secret):
 def test_image_mark_cannot_reach_the_network(pool, need, listener):
     need("vegalite")
     spec = (
-        '{"data": {"values": [{"u": "http://127.0.0.1:%d/a.png"}]}, "mark": {"type": "image", "width": 50, "height": 50},'
-        '"encoding": {"url": {"field": "u"}}}' % listener.port
+        f'{{"data": {{"values": [{{"u": "http://127.0.0.1:{listener.port}/a.png"}}]}}, '
+        '"mark": {"type": "image", "width": 50, "height": 50}, "encoding": {"url": {"field": "u"}}}'
     )
     pool.render(RenderJob("vegalite", spec))
     assert listener.connections == 0

@@ -5,7 +5,6 @@ import io
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
-
 from visplotbench.tasks import Task, load_tasks
 from visplotbench.tasks._schema import rows_to_table
 
@@ -20,17 +19,39 @@ def hub_folder(tmp_path):
     """A folder laid out like TIGER-Lab/VisPlotBench: README configs + <language>/test-*.parquet."""
     root = tmp_path / "VisPlotBench"
     rows = {
-        "svg": [Task("svg_1", "Create a red square.", "Red fill.", "", ["svg"], "Diagramming", "icon", png())],
-        "python": [Task("python_1", "Create a bar chart.", "Blue.", "a,b\n1,2\n", ["matplotlib"], "Bars",
-                        "vertical-bar", png()),
-                   Task("python_2", "Create a line chart.", "Red.", "a,b\n1,2\n", ["plotly"], "Lines",
-                        "single-line", b"")],
+        "svg": [
+            Task("svg_1", "Create a red square.", "Red fill.", "", ["svg"], "Diagramming", "icon", png())
+        ],
+        "python": [
+            Task(
+                "python_1",
+                "Create a bar chart.",
+                "Blue.",
+                "a,b\n1,2\n",
+                ["matplotlib"],
+                "Bars",
+                "vertical-bar",
+                png(),
+            ),
+            Task(
+                "python_2",
+                "Create a line chart.",
+                "Red.",
+                "a,b\n1,2\n",
+                ["plotly"],
+                "Lines",
+                "single-line",
+                b"",
+            ),
+        ],
     }
     configs = []
     for lang, tasks in rows.items():
         (root / lang).mkdir(parents=True)
         pq.write_table(rows_to_table(tasks), root / lang / "test-00000-of-00001.parquet")
-        configs.append(f"- config_name: {lang}\n  data_files:\n  - split: test\n    path: {lang}/test-*.parquet")
+        configs.append(
+            f"- config_name: {lang}\n  data_files:\n  - split: test\n    path: {lang}/test-*.parquet"
+        )
     (root / "README.md").write_text("---\nconfigs:\n" + "\n".join(configs) + "\n---\n# test copy\n")
     return root
 

@@ -149,8 +149,10 @@ def _print_summary(summary: object, folder: Path) -> None:
     print(f"\n{'language':<10} {'tasks':>5} " + " ".join(f"{'r' + str(k):>7}" for k in range(rounds + 1)))
     for lang, s in summary.languages.items():
         print(f"{lang:<10} {s.tasks:>5} " + " ".join(f"{100 * s.rate(k):6.1f}%" for k in range(rounds + 1)))
-    print(f"{'overall':<10} {summary.total_tasks:>5} "
-          + " ".join(f"{100 * summary.overall_rate(k):6.1f}%" for k in range(rounds + 1)))
+    print(
+        f"{'overall':<10} {summary.total_tasks:>5} "
+        + " ".join(f"{100 * summary.overall_rate(k):6.1f}%" for k in range(rounds + 1))
+    )
     if not summary.complete:
         print("run INCOMPLETE (environment failures or unfinished rounds): re-run with --resume")
     print(f"results, report.md and report.html in {folder}")
@@ -161,10 +163,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     out = args.out or str(out_folder(args.model))
     config = RunConfig(
-        model=args.model, out=out, languages=_languages(args.languages), tasks=args.tasks, limit=args.limit,
-        self_debug=args.self_debug, prompts=args.prompts, descriptor=args.descriptor,
-        backend_options=dict(args.backend_option or []), cache_dir="" if args.no_cache else args.cache_dir,
-        resume=args.resume, progress=not args.no_progress,
+        model=args.model,
+        out=out,
+        languages=_languages(args.languages),
+        tasks=args.tasks,
+        limit=args.limit,
+        self_debug=args.self_debug,
+        prompts=args.prompts,
+        descriptor=args.descriptor,
+        backend_options=dict(args.backend_option or []),
+        cache_dir="" if args.no_cache else args.cache_dir,
+        resume=args.resume,
+        progress=not args.no_progress,
     )
     summary = run_benchmark(config)
     _print_summary(summary, Path(out))
@@ -174,9 +184,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from visplotbench.harness import RunConfig, run_benchmark
 
-    config = RunConfig(model="gold", out=args.out, languages=_languages(args.languages), tasks=args.tasks,
-                       self_debug=0, cache_dir="" if args.no_cache else None, resume=args.resume,
-                       progress=not args.no_progress)
+    config = RunConfig(
+        model="gold",
+        out=args.out,
+        languages=_languages(args.languages),
+        tasks=args.tasks,
+        self_debug=0,
+        cache_dir="" if args.no_cache else None,
+        resume=args.resume,
+        progress=not args.no_progress,
+    )
     summary = run_benchmark(config)
     _print_summary(summary, Path(args.out))
     from visplotbench.harness import RunStore
@@ -198,10 +215,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--languages", nargs="*", default=["all"], help="language keys, or all")
-    p.add_argument("--tasks", default="bundled",
-                   help="bundled | hub | a Hub repo id | a local Hub-layout folder | a .parquet file")
+    p.add_argument(
+        "--tasks",
+        default="bundled",
+        help="bundled | hub | a Hub repo id | a local Hub-layout folder | a .parquet file",
+    )
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the generation/render caches")
+    p.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the generation/render caches"
+    )
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -229,14 +251,23 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_examples)
 
     p = sub.add_parser("run", help="run the benchmark with a model")
-    p.add_argument("--model", required=True, help="<backend>:<model>, e.g. openai:gpt-4.1, transformers:./ckpt, gold")
+    p.add_argument(
+        "--model", required=True, help="<backend>:<model>, e.g. openai:gpt-4.1, transformers:./ckpt, gold"
+    )
     p.add_argument("--out", help="run folder (default runs/<model>)")
     p.add_argument("--self-debug", type=int, default=3, metavar="K", help="self-debug rounds (default 3)")
     p.add_argument("--limit", type=int, help="first N tasks per language")
     p.add_argument("--prompts", help="a prompt file in the original instructs.json format")
-    p.add_argument("--descriptor", default="head", help="data descriptor: head, describe, datalore, pycharm, lida, empty")
-    p.add_argument("--backend-option", action="append", type=_option, metavar="KEY=VALUE",
-                   help="backend setting, e.g. base_url=http://localhost:8000/v1, concurrency=16, temperature=0")
+    p.add_argument(
+        "--descriptor", default="head", help="data descriptor: head, describe, datalore, pycharm, lida, empty"
+    )
+    p.add_argument(
+        "--backend-option",
+        action="append",
+        type=_option,
+        metavar="KEY=VALUE",
+        help="backend setting, e.g. base_url=http://localhost:8000/v1, concurrency=16, temperature=0",
+    )
     p.add_argument("--cache-dir", help="generation/render caches (default ~/.cache/visplotbench/cache)")
     _add_run_options(p)
     p.set_defaults(func=_cmd_run)

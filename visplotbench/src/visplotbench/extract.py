@@ -31,8 +31,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^\n`]*)\n(.*?)^[ \t]*\1[ \t]*$", re.S | re.M)
 _OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^\n`]*)\n", re.M)
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
-_STOP_TOKENS = ("<|eot_id|>", "<|endoftext|>", "<|im_end|>", "<EOS>", "</s>", "<|start_header_id|>",
-                "<|end_header_id|>")
+_STOP_TOKENS = (
+    "<|eot_id|>",
+    "<|endoftext|>",
+    "<|im_end|>",
+    "<EOS>",
+    "</s>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,10 @@ def extract_code(reply: str | None, language: str) -> Extraction:
     if not text.strip():
         return Extraction("", "empty")
     aliases = ALIASES.get(language, (language,))
-    blocks = [(m.group(2).strip().split()[0].lower() if m.group(2).strip() else "", m.group(3))
-              for m in _FENCE.finditer(text)]
+    blocks = [
+        (m.group(2).strip().split()[0].lower() if m.group(2).strip() else "", m.group(3))
+        for m in _FENCE.finditer(text)
+    ]
     tagged = [body for tag, body in blocks if tag in aliases]
     if tagged:
         return Extraction(max(tagged, key=len).strip("\n"), "tagged")
@@ -65,12 +74,12 @@ def extract_code(reply: str | None, language: str) -> Extraction:
         return Extraction(max((body for _, body in blocks), key=len).strip("\n"), "fenced")
     opening = _OPEN.search(text)
     if opening:
-        return Extraction(text[opening.end():].strip("\n"), "unterminated")
+        return Extraction(text[opening.end() :].strip("\n"), "unterminated")
     for token in _STOP_TOKENS:
         text = text.replace(token, "")
     text = text.strip()
     if language == "vegalite" and "{" in text and "}" in text:
-        candidate = text[text.index("{"): text.rindex("}") + 1]
+        candidate = text[text.index("{") : text.rindex("}") + 1]
         if candidate != text:
             return Extraction(candidate, "json-object")
     return Extraction(text, "raw")

@@ -28,15 +28,19 @@ def make_backend(spec: str, options: dict[str, Any] | None = None) -> Backend:
     """Build a backend from ``<backend>:<target>`` (e.g. ``openai:gpt-4.1``) and backend options."""
     name, _, target = spec.partition(":")
     if name not in BACKENDS:
-        raise ValueError(f"Unknown backend {name!r} in {spec!r}. Choose one of: {', '.join(BACKENDS)} "
-                         "(written as <backend>:<model>, e.g. openai:gpt-4.1).")
+        raise ValueError(
+            f"Unknown backend {name!r} in {spec!r}. Choose one of: {', '.join(BACKENDS)} "
+            "(written as <backend>:<model>, e.g. openai:gpt-4.1)."
+        )
     module_name, _, class_name = BACKENDS[name].partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         extra = _EXTRAS.get(name, name)
-        raise ImportError(f"The {name} backend needs {exc.name}, which is not installed. "
-                          f"Fix: pip install 'visplotbench[{extra}]'") from exc
+        raise ImportError(
+            f"The {name} backend needs {exc.name}, which is not installed. "
+            f"Fix: pip install 'visplotbench[{extra}]'"
+        ) from exc
     cls = getattr(module, class_name)
     backend: Backend = cls.from_spec(target, dict(options or {}))
     return backend

@@ -22,8 +22,10 @@ def config_from_options(config_cls: type[C], options: Mapping[str, Any], backend
     valid = [f.name for f in fields(config_cls) if f.init and f.name not in given]  # type: ignore[arg-type]
     unknown = sorted(key for key in options if key not in valid)
     if unknown:
-        raise ValueError(f"Unknown option(s) {', '.join(map(repr, unknown))} for the {backend} backend. "
-                         f"Valid options: {', '.join(valid) or 'none (this backend takes no options)'}.")
+        raise ValueError(
+            f"Unknown option(s) {', '.join(map(repr, unknown))} for the {backend} backend. "
+            f"Valid options: {', '.join(valid) or 'none (this backend takes no options)'}."
+        )
     hints = get_type_hints(config_cls)
     values = {key: _coerce(value, hints[key], f"{backend} option {key!r}") for key, value in options.items()}
     return config_cls(**given, **values)
@@ -33,8 +35,11 @@ def require_packages(backend: str, *packages: str, extra: str = "") -> None:
     """Raise ImportError with the install command when any of ``packages`` is not installed."""
     missing = [name for name in packages if importlib.util.find_spec(name) is None]
     if missing:
-        raise ImportError(f"The {backend} backend needs {', '.join(missing)}, which is not installed. "
-                          f"Fix: pip install 'visplotbench[{extra or backend}]'", name=missing[0])
+        raise ImportError(
+            f"The {backend} backend needs {', '.join(missing)}, which is not installed. "
+            f"Fix: pip install 'visplotbench[{extra or backend}]'",
+            name=missing[0],
+        )
 
 
 def _coerce(value: Any, hint: Any, what: str) -> Any:
@@ -69,6 +74,7 @@ def _coerce(value: Any, hint: Any, what: str) -> Any:
             return parsed
     except ValueError:
         name = getattr(kind, "__name__", str(kind))
-        raise ValueError(f"{what}: cannot read {value!r} as {name}"
-                         f"{' (a JSON object)' if kind is dict else ''}.") from None
+        raise ValueError(
+            f"{what}: cannot read {value!r} as {name}{' (a JSON object)' if kind is dict else ''}."
+        ) from None
     return value

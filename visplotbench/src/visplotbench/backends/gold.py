@@ -44,9 +44,15 @@ class GoldBackend:
         for index, request in enumerate(requests):
             code = getattr(request.task, "code", "") or ""
             if not code.strip():
-                yield index, GenerationResult(error=(
-                    f"Task {request.task_id!r} has no reference code: the gold backend needs tasks with a "
-                    "`code` column (the bundled task set has it; Hub rows do not)."))
+                yield (
+                    index,
+                    GenerationResult(
+                        error=(
+                            f"Task {request.task_id!r} has no reference code: the gold backend needs tasks with a "
+                            "`code` column (the bundled task set has it; Hub rows do not)."
+                        )
+                    ),
+                )
                 continue
             language = getattr(request.task, "language", "") or request.task_id.rsplit("_", 1)[0]
             yield index, GenerationResult(text=fence(code, language), finish_reason="stop")

@@ -78,8 +78,10 @@ class OpenAIConfig:
         if not self.model:
             raise ValueError("The openai backend needs a model name: openai:<model>, e.g. openai:gpt-4.1.")
         if self.max_tokens_param not in ("max_tokens", "max_completion_tokens"):
-            raise ValueError(f"max_tokens_param must be 'max_tokens' or 'max_completion_tokens', "
-                             f"not {self.max_tokens_param!r}.")
+            raise ValueError(
+                f"max_tokens_param must be 'max_tokens' or 'max_completion_tokens', "
+                f"not {self.max_tokens_param!r}."
+            )
         if self.concurrency < 1 or self.retries < 0 or self.timeout_s <= 0:
             raise ValueError("The openai backend needs concurrency >= 1, retries >= 0 and timeout_s > 0.")
 
@@ -100,15 +102,26 @@ class OpenAIBackend:
         config.base_url = (config.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip("/")
         api_key = os.environ.get(config.api_key_env, "")
         if not api_key and config.base_url == OPENAI_URL:
-            raise ValueError(f"No API key for {OPENAI_URL}: the environment variable {config.api_key_env} is "
-                             "not set. Fix: export it, or name another variable with the api_key_env option.")
+            raise ValueError(
+                f"No API key for {OPENAI_URL}: the environment variable {config.api_key_env} is "
+                "not set. Fix: export it, or name another variable with the api_key_env option."
+            )
         return cls(config, api_key or _NO_KEY)
 
     def identity(self) -> dict[str, Any]:
         c = self.config
-        return {"backend": self.name, "model": c.model, "base_url": c.base_url, "temperature": c.temperature,
-                "top_p": c.top_p, "max_tokens": c.max_tokens, "max_tokens_param": c.max_tokens_param,
-                "seed": c.seed, "stop": c.stop, "extra_body": c.extra_body}
+        return {
+            "backend": self.name,
+            "model": c.model,
+            "base_url": c.base_url,
+            "temperature": c.temperature,
+            "top_p": c.top_p,
+            "max_tokens": c.max_tokens,
+            "max_tokens_param": c.max_tokens_param,
+            "seed": c.seed,
+            "stop": c.stop,
+            "extra_body": c.extra_body,
+        }
 
     def close(self) -> None:
         pass  # each generate() call owns and closes its client
@@ -168,8 +181,14 @@ class OpenAIBackend:
     def _params(self) -> dict[str, Any]:
         c = self.config
         params: dict[str, Any] = {"model": c.model}
-        optional = {"temperature": c.temperature, "top_p": c.top_p, c.max_tokens_param: c.max_tokens,
-                    "seed": c.seed, "stop": c.stop, "extra_body": c.extra_body}
+        optional = {
+            "temperature": c.temperature,
+            "top_p": c.top_p,
+            c.max_tokens_param: c.max_tokens,
+            "seed": c.seed,
+            "stop": c.stop,
+            "extra_body": c.extra_body,
+        }
         params.update({key: value for key, value in optional.items() if value is not None})
         return params
 
@@ -189,11 +208,18 @@ class OpenAIBackend:
                 return GenerationResult(error=f"the endpoint returned no choices for {request.task_id}")
             choice = response.choices[0]
             usage = response.usage
-            counts = {} if usage is None else {
-                k: v for k in ("prompt_tokens", "completion_tokens", "total_tokens")
-                if isinstance(v := getattr(usage, k, None), int)}
-            return GenerationResult(text=choice.message.content or "", finish_reason=choice.finish_reason or "",
-                                    usage=counts)
+            counts = (
+                {}
+                if usage is None
+                else {
+                    k: v
+                    for k in ("prompt_tokens", "completion_tokens", "total_tokens")
+                    if isinstance(v := getattr(usage, k, None), int)
+                }
+            )
+            return GenerationResult(
+                text=choice.message.content or "", finish_reason=choice.finish_reason or "", usage=counts
+            )
         return GenerationResult(error=last_error)
 
     def _retry_wait(self, exc: Exception, attempt: int) -> float | None:

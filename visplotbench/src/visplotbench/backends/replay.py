@@ -43,8 +43,10 @@ class ReplayBackend:
         self.config = config
         path = Path(config.path)
         if not path.is_file():
-            raise FileNotFoundError(f"replay:{config.path}: no such file. Give a JSONL file with lines "
-                                    '{"task_id": ..., "round": 0, "reply": ...}.')
+            raise FileNotFoundError(
+                f"replay:{config.path}: no such file. Give a JSONL file with lines "
+                '{"task_id": ..., "round": 0, "reply": ...}.'
+            )
         data = path.read_bytes()
         self.sha256 = hashlib.sha256(data).hexdigest()
         self.replies: dict[tuple[str, int], str] = {}
@@ -53,8 +55,10 @@ class ReplayBackend:
                 continue
             key, reply = _parse_line(line, f"{config.path}:{number}")
             if key in self.replies:
-                raise ValueError(f"{config.path}:{number}: a second reply for task {key[0]!r} round {key[1]}; "
-                                 "keep one line per (task_id, round).")
+                raise ValueError(
+                    f"{config.path}:{number}: a second reply for task {key[0]!r} round {key[1]}; "
+                    "keep one line per (task_id, round)."
+                )
             self.replies[key] = reply
 
     @classmethod
@@ -67,8 +71,13 @@ class ReplayBackend:
         for index, request in enumerate(requests):
             reply = self.replies.get((request.task_id, request.round))
             if reply is None:
-                yield index, GenerationResult(error=f"{self.config.path} has no reply for task "
-                                                    f"{request.task_id!r} round {request.round}.")
+                yield (
+                    index,
+                    GenerationResult(
+                        error=f"{self.config.path} has no reply for task "
+                        f"{request.task_id!r} round {request.round}."
+                    ),
+                )
             else:
                 yield index, GenerationResult(text=reply, finish_reason="stop")
 

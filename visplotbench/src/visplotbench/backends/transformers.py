@@ -33,8 +33,9 @@ _DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 def llama3_headers_prompt(messages: Sequence[dict[str, str]]) -> str:
     """The reference harness's prompt: every turn in Llama-3 headers, then an open assistant header."""
-    turns = "".join(f"<|start_header_id|>{m['role']}<|end_header_id|>\n\n{m['content']}<|eot_id|>"
-                    for m in messages)
+    turns = "".join(
+        f"<|start_header_id|>{m['role']}<|end_header_id|>\n\n{m['content']}<|eot_id|>" for m in messages
+    )
     return turns + "<|start_header_id|>assistant<|end_header_id|>\n\n"
 
 
@@ -86,13 +87,19 @@ class TransformersConfig:
 
     def __post_init__(self) -> None:
         if not self.model:
-            raise ValueError("The transformers backend needs a model: transformers:<checkpoint folder or hub id>.")
+            raise ValueError(
+                "The transformers backend needs a model: transformers:<checkpoint folder or hub id>."
+            )
         if self.prompt_format not in PROMPT_FORMATS:
-            raise ValueError(f"prompt_format must be one of {', '.join(PROMPT_FORMATS)}, not {self.prompt_format!r}.")
+            raise ValueError(
+                f"prompt_format must be one of {', '.join(PROMPT_FORMATS)}, not {self.prompt_format!r}."
+            )
         if self.dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, not {self.dtype!r}.")
         if self.batch_size < 1 or self.max_new_tokens < 1 or self.temperature < 0:
-            raise ValueError("The transformers backend needs batch_size >= 1, max_new_tokens >= 1, temperature >= 0.")
+            raise ValueError(
+                "The transformers backend needs batch_size >= 1, max_new_tokens >= 1, temperature >= 0."
+            )
         if self.model.startswith((".", "/", "~")) and not Path(self.model).expanduser().exists():
             raise ValueError(f"transformers:{self.model}: no such checkpoint folder.")
 
@@ -118,10 +125,19 @@ class TransformersBackend:
         c = self.config
         if not self._fingerprint and Path(c.model).expanduser().is_dir():
             self._fingerprint = checkpoint_fingerprint(Path(c.model).expanduser())
-        return {"backend": self.name, "model": c.model, "fingerprint": self._fingerprint or None,
-                "tokenizer": c.tokenizer, "prompt_format": c.prompt_format,
-                "chat_template_kwargs": c.chat_template_kwargs, "max_new_tokens": c.max_new_tokens,
-                "temperature": c.temperature, "top_p": c.top_p, "seed": c.seed, "dtype": c.dtype}
+        return {
+            "backend": self.name,
+            "model": c.model,
+            "fingerprint": self._fingerprint or None,
+            "tokenizer": c.tokenizer,
+            "prompt_format": c.prompt_format,
+            "chat_template_kwargs": c.chat_template_kwargs,
+            "max_new_tokens": c.max_new_tokens,
+            "temperature": c.temperature,
+            "top_p": c.top_p,
+            "seed": c.seed,
+            "dtype": c.dtype,
+        }
 
     def close(self) -> None:
         self._model = None
@@ -132,7 +148,9 @@ class TransformersBackend:
             from transformers import AutoTokenizer
 
             c = self.config
-            self._tok = AutoTokenizer.from_pretrained(c.tokenizer or c.model, trust_remote_code=c.trust_remote_code)
+            self._tok = AutoTokenizer.from_pretrained(
+                c.tokenizer or c.model, trust_remote_code=c.trust_remote_code
+            )
         return self._tok
 
     def render_prompt(self, messages: Sequence[dict[str, str]]) -> str:
@@ -141,10 +159,15 @@ class TransformersBackend:
             return llama3_headers_prompt(messages)
         tok = self.tokenizer()
         if not getattr(tok, "chat_template", None):
-            raise ValueError(f"The tokenizer of {self.config.model} has no chat template. Fix: give a tokenizer "
-                             "with one (tokenizer option) or use prompt_format=llama3_headers.")
-        return str(tok.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True,
-                                           **self.config.chat_template_kwargs))
+            raise ValueError(
+                f"The tokenizer of {self.config.model} has no chat template. Fix: give a tokenizer "
+                "with one (tokenizer option) or use prompt_format=llama3_headers."
+            )
+        return str(
+            tok.apply_chat_template(
+                list(messages), tokenize=False, add_generation_prompt=True, **self.config.chat_template_kwargs
+            )
+        )
 
     def _load_model(self) -> Any:
         if self._model is None:
@@ -157,8 +180,7 @@ class TransformersBackend:
             dtype: Any = c.dtype if c.dtype == "auto" else getattr(torch, c.dtype)
             dtype_key = "dtype" if Version(transformers.__version__) >= Version("4.56") else "torch_dtype"
             auto: Any = transformers.AutoModelForCausalLM
-            model = auto.from_pretrained(
-                c.model, trust_remote_code=c.trust_remote_code, **{dtype_key: dtype})
+            model = auto.from_pretrained(c.model, trust_remote_code=c.trust_remote_code, **{dtype_key: dtype})
             self._model = model.to(device).eval()
         return self._model
 
@@ -182,7 +204,7 @@ class TransformersBackend:
         order = sorted(encoded, key=lambda i: -len(encoded[i]))
         size = self.config.batch_size
         for start in range(0, len(order), size):
-            batch = order[start:start + size]
+            batch = order[start : start + size]
             try:
                 results = self._generate_batch(model, [encoded[i] for i in batch])
             except Exception as exc:
@@ -194,8 +216,9 @@ class TransformersBackend:
                     try:
                         results.extend(self._generate_batch(model, [encoded[i]]))
                     except Exception as one_exc:
-                        results.append(GenerationResult(
-                            error=f"generation failed: {type(one_exc).__name__}: {one_exc}"))
+                        results.append(
+                            GenerationResult(error=f"generation failed: {type(one_exc).__name__}: {one_exc}")
+                        )
             yield from zip(batch, results, strict=True)
 
     def _generate_batch(self, model: Any, prompts: list[list[int]]) -> list[GenerationResult]:
@@ -210,23 +233,35 @@ class TransformersBackend:
         input_ids = torch.full((len(prompts), width), pad, dtype=torch.long)
         mask = torch.zeros((len(prompts), width), dtype=torch.long)
         for row, ids in enumerate(prompts):  # left padding: every row ends where generation starts
-            input_ids[row, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
-            mask[row, width - len(ids):] = 1
+            input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+            mask[row, width - len(ids) :] = 1
         sample = c.temperature > 0
         sampling = {"temperature": c.temperature, "top_p": c.top_p, "top_k": 0} if sample else {}
-        settings = GenerationConfig(max_new_tokens=c.max_new_tokens, do_sample=sample, num_beams=1,
-                                    repetition_penalty=1.0, eos_token_id=sorted(eos_ids), pad_token_id=pad,
-                                    **sampling)
+        settings = GenerationConfig(
+            max_new_tokens=c.max_new_tokens,
+            do_sample=sample,
+            num_beams=1,
+            repetition_penalty=1.0,
+            eos_token_id=sorted(eos_ids),
+            pad_token_id=pad,
+            **sampling,
+        )
         with torch.no_grad():
-            output = model.generate(input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device),
-                                    generation_config=settings)
+            output = model.generate(
+                input_ids=input_ids.to(model.device),
+                attention_mask=mask.to(model.device),
+                generation_config=settings,
+            )
         results = []
         for row, ids in enumerate(prompts):
             new = output[row, width:].tolist()
             stop = next((k for k, token in enumerate(new) if token in eos_ids), None)
             kept = new if stop is None else new[:stop]
-            results.append(GenerationResult(
-                text=tok.decode(kept, skip_special_tokens=True),
-                finish_reason="stop" if stop is not None or len(new) < c.max_new_tokens else "length",
-                usage={"prompt_tokens": len(ids), "completion_tokens": len(kept) + (stop is not None)}))
+            results.append(
+                GenerationResult(
+                    text=tok.decode(kept, skip_special_tokens=True),
+                    finish_reason="stop" if stop is not None or len(new) < c.max_new_tokens else "length",
+                    usage={"prompt_tokens": len(ids), "completion_tokens": len(kept) + (stop is not None)},
+                )
+            )
         return results

@@ -31,9 +31,11 @@ from visplotbench.backends._base import GenerationRequest, GenerationResult
 from visplotbench.backends._options import config_from_options
 from visplotbench.backends.transformers import PROMPT_FORMATS, checkpoint_fingerprint, llama3_headers_prompt
 
-MISSING_VLLM = ("The vllm backend needs vllm, which is not installed. Fix: pip install 'visplotbench[vllm]' "
-                "(Linux with a CUDA GPU), or use the transformers backend, or serve the model with "
-                "`vllm serve` and use the openai backend.")
+MISSING_VLLM = (
+    "The vllm backend needs vllm, which is not installed. Fix: pip install 'visplotbench[vllm]' "
+    "(Linux with a CUDA GPU), or use the transformers backend, or serve the model with "
+    "`vllm serve` and use the openai backend."
+)
 
 
 @dataclass
@@ -79,9 +81,13 @@ class VLLMConfig:
         if not self.model:
             raise ValueError("The vllm backend needs a model: vllm:<checkpoint folder or hub id>.")
         if self.prompt_format not in PROMPT_FORMATS:
-            raise ValueError(f"prompt_format must be one of {', '.join(PROMPT_FORMATS)}, not {self.prompt_format!r}.")
+            raise ValueError(
+                f"prompt_format must be one of {', '.join(PROMPT_FORMATS)}, not {self.prompt_format!r}."
+            )
         if self.tensor_parallel_size < 1 or self.max_tokens < 1 or self.temperature < 0:
-            raise ValueError("The vllm backend needs tensor_parallel_size >= 1, max_tokens >= 1, temperature >= 0.")
+            raise ValueError(
+                "The vllm backend needs tensor_parallel_size >= 1, max_tokens >= 1, temperature >= 0."
+            )
         if not 0 < self.gpu_memory_utilization <= 1:
             raise ValueError("gpu_memory_utilization must be in (0, 1].")
 
@@ -105,12 +111,22 @@ class VLLMBackend:
     def identity(self) -> dict[str, Any]:
         c = self.config
         local = Path(c.model).expanduser()
-        return {"backend": self.name, "model": c.model,
-                "fingerprint": checkpoint_fingerprint(local) if local.is_dir() else None,
-                "tokenizer": c.tokenizer, "prompt_format": c.prompt_format,
-                "chat_template_kwargs": c.chat_template_kwargs, "max_model_len": c.max_model_len,
-                "truncate_prompts": c.truncate_prompts, "max_tokens": c.max_tokens,
-                "temperature": c.temperature, "top_p": c.top_p, "seed": c.seed, "stop": c.stop, "dtype": c.dtype}
+        return {
+            "backend": self.name,
+            "model": c.model,
+            "fingerprint": checkpoint_fingerprint(local) if local.is_dir() else None,
+            "tokenizer": c.tokenizer,
+            "prompt_format": c.prompt_format,
+            "chat_template_kwargs": c.chat_template_kwargs,
+            "max_model_len": c.max_model_len,
+            "truncate_prompts": c.truncate_prompts,
+            "max_tokens": c.max_tokens,
+            "temperature": c.temperature,
+            "top_p": c.top_p,
+            "seed": c.seed,
+            "stop": c.stop,
+            "dtype": c.dtype,
+        }
 
     def close(self) -> None:
         self._llm = None
@@ -122,16 +138,26 @@ class VLLMBackend:
             except ImportError as exc:
                 raise ImportError(MISSING_VLLM, name="vllm") from exc
             c = self.config
-            self._llm = LLM(model=c.model, tokenizer=c.tokenizer, tensor_parallel_size=c.tensor_parallel_size,
-                            max_model_len=c.max_model_len, dtype=c.dtype, seed=c.seed,
-                            gpu_memory_utilization=c.gpu_memory_utilization, trust_remote_code=c.trust_remote_code)
+            self._llm = LLM(
+                model=c.model,
+                tokenizer=c.tokenizer,
+                tensor_parallel_size=c.tensor_parallel_size,
+                max_model_len=c.max_model_len,
+                dtype=c.dtype,
+                seed=c.seed,
+                gpu_memory_utilization=c.gpu_memory_utilization,
+                trust_remote_code=c.trust_remote_code,
+            )
         return self._llm
 
     def _prompt_ids(self, tokenizer: Any, messages: Sequence[dict[str, str]]) -> list[int]:
-        if self.config.prompt_format == "llama3_headers":  # a plain string, tokenized as vLLM did for the harness
+        if (
+            self.config.prompt_format == "llama3_headers"
+        ):  # a plain string, tokenized as vLLM did for the harness
             return list(tokenizer.encode(llama3_headers_prompt(messages), add_special_tokens=True))
-        text = tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True,
-                                             **self.config.chat_template_kwargs)
+        text = tokenizer.apply_chat_template(
+            list(messages), tokenize=False, add_generation_prompt=True, **self.config.chat_template_kwargs
+        )
         return list(tokenizer.encode(text, add_special_tokens=False))  # the template has any BOS itself
 
     def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[tuple[int, GenerationResult]]:
@@ -153,16 +179,29 @@ class VLLMBackend:
                 continue
             if len(ids) >= context:
                 if not c.truncate_prompts:
-                    yield index, GenerationResult(error=(
-                        f"the prompt has {len(ids)} tokens, max_model_len is {context} (set max_model_len "
-                        "higher, or truncate_prompts=true for the reference behaviour)"))
+                    yield (
+                        index,
+                        GenerationResult(
+                            error=(
+                                f"the prompt has {len(ids)} tokens, max_model_len is {context} (set max_model_len "
+                                "higher, or truncate_prompts=true for the reference behaviour)"
+                            )
+                        ),
+                    )
                     continue
-                ids = ids[-int(context * 0.9):]
+                ids = ids[-int(context * 0.9) :]
             indices.append(index)
             prompts.append({"prompt_token_ids": ids})
-            params.append(SamplingParams(
-                temperature=c.temperature, top_p=c.top_p if c.temperature > 0 else 1.0, seed=c.seed,
-                stop=c.stop, max_tokens=min(c.max_tokens, context - len(ids)), repetition_penalty=1.0))
+            params.append(
+                SamplingParams(
+                    temperature=c.temperature,
+                    top_p=c.top_p if c.temperature > 0 else 1.0,
+                    seed=c.seed,
+                    stop=c.stop,
+                    max_tokens=min(c.max_tokens, context - len(ids)),
+                    repetition_penalty=1.0,
+                )
+            )
         if not prompts:
             return
         try:
@@ -173,7 +212,14 @@ class VLLMBackend:
             return
         for index, prompt, output in zip(indices, prompts, outputs, strict=True):
             completion = output.outputs[0]
-            yield index, GenerationResult(
-                text=completion.text, finish_reason=completion.finish_reason or "",
-                usage={"prompt_tokens": len(prompt["prompt_token_ids"]),
-                       "completion_tokens": len(completion.token_ids)})
+            yield (
+                index,
+                GenerationResult(
+                    text=completion.text,
+                    finish_reason=completion.finish_reason or "",
+                    usage={
+                        "prompt_tokens": len(prompt["prompt_token_ids"]),
+                        "completion_tokens": len(completion.token_ids),
+                    },
+                ),
+            )

@@ -95,9 +95,9 @@ def crop_to_content(data: bytes, margin: int = 10) -> bytes:
     img = to_rgb_on_white(_open(data))
     arr = np.asarray(img)
     mask = (arr < 250).any(axis=2)
-    if not mask.any():
+    if not np.any(mask):
         return normalize_png(data)
-    rows, cols = np.where(mask.any(axis=1))[0], np.where(mask.any(axis=0))[0]
+    rows, cols = np.where(np.any(mask, axis=1))[0], np.where(np.any(mask, axis=0))[0]
     top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, arr.shape[0])
     left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, arr.shape[1])
     out = io.BytesIO()

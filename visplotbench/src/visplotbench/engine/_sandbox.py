@@ -263,14 +263,27 @@ def _spawn_long_lived(**popen: Any) -> subprocess.Popen[bytes]:
 class SandboxedProcess:
     """A sandboxed process with its cgroup; used directly for long-lived workers."""
 
-    def __init__(self, argv: list[str], limits: Limits, *, memory_cgroup: bool = True, pipes: bool = True,
-                 long_lived: bool = False):
+    def __init__(
+        self,
+        argv: list[str],
+        limits: Limits,
+        *,
+        memory_cgroup: bool = True,
+        pipes: bool = True,
+        long_lived: bool = False,
+    ):
         self.cgroup = create_job_cgroup(limits.max_processes, limits.memory_mb if memory_cgroup else None)
         full, env = limited_argv(argv, limits, self.cgroup)
         pipe = subprocess.PIPE if pipes else subprocess.DEVNULL
         self.started = time.monotonic()
-        popen = {"args": full, "stdin": pipe, "stdout": pipe, "stderr": subprocess.PIPE, "env": env,
-                 "start_new_session": True}
+        popen: dict[str, Any] = {
+            "args": full,
+            "stdin": pipe,
+            "stdout": pipe,
+            "stderr": subprocess.PIPE,
+            "env": env,
+            "start_new_session": True,
+        }
         self.proc = _spawn_long_lived(**popen) if long_lived else subprocess.Popen(**popen)
 
     def kill(self) -> None:

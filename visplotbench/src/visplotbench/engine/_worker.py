@@ -36,6 +36,8 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from visplotbench.engine._types import Limits
+
 # ----------------------------------------------------------------------------- inside the sandbox
 
 
@@ -231,7 +233,7 @@ class WarmWorker:
         handler: str,
         *,
         mode: str,
-        sandbox_limits: object,
+        sandbox_limits: Limits,
         env: dict[str, str] | None = None,
         extra_ro: tuple[str, ...] = (),
         start_timeout_s: float = 60.0,
@@ -258,7 +260,7 @@ class WarmWorker:
             env=self.env,
             extra_ro=(*python_ro_paths(), *self.extra_ro),
         )
-        proc = SandboxedProcess(argv, self.sandbox_limits, long_lived=True)  # type: ignore[arg-type]
+        proc = SandboxedProcess(argv, self.sandbox_limits, long_lived=True)
         self._proc = proc
         self.starts += 1
         line = self._readline(self.start_timeout_s)
@@ -301,7 +303,7 @@ class WarmWorker:
             job_dir = Path(tempfile.mkdtemp(prefix=f"j{next(_names)}-", dir=self.root))
             return job_dir
 
-    def run(self, job_dir: Path, limits: object, options: dict | None = None) -> WorkerReply:
+    def run(self, job_dir: Path, limits: Limits, options: dict | None = None) -> WorkerReply:
         """Run one job whose files are already in ``job_dir`` (from ``new_job_dir``)."""
         from visplotbench.engine._sandbox import SANDBOX_JOB_DIR
 
@@ -316,9 +318,9 @@ class WarmWorker:
                 "options": options or {},
                 "wall_s": lim.wall_s,
                 "cpu_s": lim.cpu_s,
-                "memory_mb": lim.memory_mb,  # type: ignore[attr-defined]
+                "memory_mb": lim.memory_mb,
                 "file_size_mb": lim.file_size_mb,
-                "output_bytes": lim.output_bytes,  # type: ignore[attr-defined]
+                "output_bytes": lim.output_bytes,
             }
             proc = self._proc
             cgroup = proc.cgroup  # type: ignore[attr-defined]
@@ -328,7 +330,7 @@ class WarmWorker:
                 # fork mode: the worker enforces the limit itself, so wait a little longer for its word;
                 # inproc mode: nobody else enforces it, so stop the worker right at the limit.
                 grace = 3.0 if self.mode == "fork" else 0.25
-                line = self._readline(lim.wall_s + grace)  # type: ignore[attr-defined]
+                line = self._readline(lim.wall_s + grace)
             except (BrokenPipeError, OSError):
                 line = ""
             memory = bool(cgroup and cgroup.memory_exceeded())
@@ -344,7 +346,7 @@ class WarmWorker:
                     "",
                     alive,
                     False,
-                    lim.wall_s if alive else 0.0,  # type: ignore[attr-defined]
+                    lim.wall_s if alive else 0.0,
                     memory_exceeded=memory,
                     pids_exceeded=pids,
                     crashed=f"the worker {reason}",

@@ -25,7 +25,9 @@ def default_cache_dir() -> Path:
 
 
 def digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
 
 
 class Cache:
@@ -58,19 +60,38 @@ class Cache:
 
 
 def render_key(job: RenderJob, tool_versions: dict[str, str]) -> str:
-    files = {name: (content if isinstance(content, str) else base64.b64encode(content).decode())
-             for name, content in sorted(job.files.items())}
-    return digest([ENGINE_CACHE_VERSION, job.language, job.source, files, repr(job.limits), job.all_pages,
-                   tool_versions])
+    files = {
+        name: (content if isinstance(content, str) else base64.b64encode(content).decode())
+        for name, content in sorted(job.files.items())
+    }
+    return digest(
+        [
+            ENGINE_CACHE_VERSION,
+            job.language,
+            job.source,
+            files,
+            repr(job.limits),
+            job.all_pages,
+            tool_versions,
+        ]
+    )
 
 
 def result_to_cache(result: RenderResult) -> dict[str, Any]:
-    return {"language": result.language, "status": result.status.value, "error": result.error,
-            "images": [base64.b64encode(png).decode() for png in result.images],
-            "tool_versions": result.tool_versions}
+    return {
+        "language": result.language,
+        "status": result.status.value,
+        "error": result.error,
+        "images": [base64.b64encode(png).decode() for png in result.images],
+        "tool_versions": result.tool_versions,
+    }
 
 
 def result_from_cache(data: dict[str, Any]) -> RenderResult:
-    return RenderResult(language=data["language"], status=RenderStatus(data["status"]), error=data["error"],
-                        images=[base64.b64decode(s) for s in data["images"]],
-                        tool_versions=data.get("tool_versions", {}))
+    return RenderResult(
+        language=data["language"],
+        status=RenderStatus(data["status"]),
+        error=data["error"],
+        images=[base64.b64decode(s) for s in data["images"]],
+        tool_versions=data.get("tool_versions", {}),
+    )

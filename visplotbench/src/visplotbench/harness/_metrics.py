@@ -12,8 +12,13 @@ from visplotbench.harness._records import AttemptRecord
 _EXC = re.compile(r"\b(?:[A-Za-z_][\w]*\.)*([A-Z]\w*(?:Error|Exception|Interrupt|Exit|Warning))\b")
 _TEX = re.compile(r"^! (?:LaTeX Error: |Package \w+ Error: )?(.+?)\.?$", re.M)
 _TOOL = re.compile(r"\b(?:error|Error):\s*(.+)$", re.M)
-NON_ERRORS = {"timeout": "Timeout", "blank": "BlankImage", "no_output": "NoImage",
-              "generation_failed": "GenerationFailed", "env_failure": "EnvironmentFailure"}
+NON_ERRORS = {
+    "timeout": "Timeout",
+    "blank": "BlankImage",
+    "no_output": "NoImage",
+    "generation_failed": "GenerationFailed",
+    "env_failure": "EnvironmentFailure",
+}
 
 
 def failure_kind(language: str, status: str, error: str) -> str:
@@ -83,11 +88,19 @@ class RunSummary:
         return {
             "rounds": self.rounds,
             "complete": self.complete,
-            "overall": {"tasks": self.total_tasks,
-                        "pass_rate": [self.overall_rate(k) for k in range(self.rounds + 1)]},
+            "overall": {
+                "tasks": self.total_tasks,
+                "pass_rate": [self.overall_rate(k) for k in range(self.rounds + 1)],
+            },
             "languages": {
-                lang: {"tasks": s.tasks, "passed": s.passed, "pass_rate": [s.rate(k) for k in range(self.rounds + 1)],
-                       "env_failures": s.env_failures, "failure_kinds": s.failure_kinds, "statuses": s.statuses}
+                lang: {
+                    "tasks": s.tasks,
+                    "passed": s.passed,
+                    "pass_rate": [s.rate(k) for k in range(self.rounds + 1)],
+                    "env_failures": s.env_failures,
+                    "failure_kinds": s.failure_kinds,
+                    "statuses": s.statuses,
+                }
                 for lang, s in self.languages.items()
             },
         }

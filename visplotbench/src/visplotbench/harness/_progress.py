@@ -29,8 +29,14 @@ class Progress:
         label = "first try" if round_ == 0 else f"self-debug {round_}/{self.rounds}"
         counts = collections.Counter(languages)
         for position, lang in enumerate(lang for lang in self.languages if counts[lang]):
-            self.bars[lang] = tqdm(total=counts[lang], desc=f"{lang:<10} {label}", position=position,
-                                   leave=True, unit="task", dynamic_ncols=True)
+            self.bars[lang] = tqdm(
+                total=counts[lang],
+                desc=f"{lang:<10} {label}",
+                position=position,
+                leave=True,
+                unit="task",
+                dynamic_ncols=True,
+            )
 
     def advance(self, language: str, passed: bool, round_: int) -> None:
         if passed:

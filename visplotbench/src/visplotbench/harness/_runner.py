@@ -22,7 +22,14 @@ from visplotbench.backends import GenerationRequest, GenerationResult, make_back
 from visplotbench.engine import RenderJob, RenderPool, RenderResult
 from visplotbench.engine.registry import data_files
 from visplotbench.extract import extract_code
-from visplotbench.harness._cache import Cache, default_cache_dir, digest, render_key, result_from_cache, result_to_cache
+from visplotbench.harness._cache import (
+    Cache,
+    default_cache_dir,
+    digest,
+    render_key,
+    result_from_cache,
+    result_to_cache,
+)
 from visplotbench.harness._metrics import RunSummary, failure_kind, summarize
 from visplotbench.harness._progress import Progress
 from visplotbench.harness._records import RECORD_VERSION, AttemptRecord
@@ -71,8 +78,21 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for dist in ("visplotbench", "matplotlib", "seaborn", "plotly", "pandas", "numpy", "vl-convert-python",
-                 "cairosvg", "playwright", "openai", "transformers", "torch", "datasets"):
+    for dist in (
+        "visplotbench",
+        "matplotlib",
+        "seaborn",
+        "plotly",
+        "pandas",
+        "numpy",
+        "vl-convert-python",
+        "cairosvg",
+        "playwright",
+        "openai",
+        "transformers",
+        "torch",
+        "datasets",
+    ):
         try:
             found[dist] = version(dist)
         except PackageNotFoundError:
@@ -91,7 +111,9 @@ class Runner:
         self.config = config
         self.tasks = load_tasks(config.tasks, config.languages or None, config.limit)
         if not self.tasks:
-            raise ValueError(f"No tasks selected from {config.tasks!r} for languages {config.languages or 'all'}.")
+            raise ValueError(
+                f"No tasks selected from {config.tasks!r} for languages {config.languages or 'all'}."
+            )
         self.by_id = {t.id: t for t in self.tasks}
         self.prompts = load_prompts(config.prompts)
         self.backend = make_backend(config.model, config.backend_options)
@@ -104,17 +126,35 @@ class Runner:
     def settings(self) -> dict[str, Any]:
         """config.json: what produced this run, and a fingerprint of what must match on --resume."""
         identity = self.backend.identity()
-        fingerprint = digest([identity, self.prompts.sha256, self.config.descriptor, self.config.self_debug,
-                              SELF_DEBUG_VERSION, RECORD_VERSION, sorted(_task_digest(t) for t in self.tasks)])
+        fingerprint = digest(
+            [
+                identity,
+                self.prompts.sha256,
+                self.config.descriptor,
+                self.config.self_debug,
+                SELF_DEBUG_VERSION,
+                RECORD_VERSION,
+                sorted(_task_digest(t) for t in self.tasks),
+            ]
+        )
         return {
             "fingerprint": fingerprint,
-            "config": {k: v for k, v in dataclasses.asdict(self.config).items() if k not in ("resume", "progress", "offline_metrics")},
+            "config": {
+                k: v
+                for k, v in dataclasses.asdict(self.config).items()
+                if k not in ("resume", "progress", "offline_metrics")
+            },
             "backend": identity,
             "prompts": {"version": self.prompts.version, "sha256": self.prompts.sha256},
             "self_debug": {"rounds": self.config.self_debug, "version": SELF_DEBUG_VERSION},
-            "tasks": {"source": self.config.tasks, "count": len(self.tasks),
-                      "per_language": {lang: sum(t.language == lang for t in self.tasks)
-                                       for lang in dict.fromkeys(t.language for t in self.tasks)}},
+            "tasks": {
+                "source": self.config.tasks,
+                "count": len(self.tasks),
+                "per_language": {
+                    lang: sum(t.language == lang for t in self.tasks)
+                    for lang in dict.fromkeys(t.language for t in self.tasks)
+                },
+            },
             "versions": _versions(),
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
@@ -150,9 +190,18 @@ class Runner:
             return result_from_cache(cached), None, key
         return None, self.pool.submit(job), key
 
-    def _finish(self, request: GenerationRequest, gen: GenerationResult, result: RenderResult | None,
-                code: str, rule: str, timings: dict[str, float], cache: list[str]) -> None:
+    def _finish(
+        self,
+        request: GenerationRequest,
+        gen: GenerationResult,
+        result: RenderResult | None,
+        code: str,
+        rule: str,
+        timings: dict[str, float],
+        cache: list[str],
+    ) -> None:
         task = self.by_id[request.task_id]
+        images: list[bytes]
         if gen.error:
             status, error, images = "generation_failed", f"The model request failed: {gen.error}", []
         elif result is None:
@@ -161,10 +210,20 @@ class Runner:
             status, error, images = result.status.value, result.error, result.images
             timings.update({f"render_{k}": v for k, v in result.timings.items()})
         record = AttemptRecord(
-            task_id=task.id, language=task.language, round=request.round, messages=request.messages,
-            reply=gen.text, code=code, status=status, error=error, generation_error=gen.error,
-            extraction_rule=rule, failure_kind=failure_kind(task.language, status, error),
-            passed=status == "ok", timings=timings, cache=cache,
+            task_id=task.id,
+            language=task.language,
+            round=request.round,
+            messages=request.messages,
+            reply=gen.text,
+            code=code,
+            status=status,
+            error=error,
+            generation_error=gen.error,
+            extraction_rule=rule,
+            failure_kind=failure_kind(task.language, status, error),
+            passed=status == "ok",
+            timings=timings,
+            cache=cache,
         )
         self.store.append(record, images)
         with self._lock:
@@ -205,7 +264,15 @@ class Runner:
                 result = f.result()
                 if key and result.status.value != "env_failure":
                     self.render_cache.put(key, result_to_cache(result))
-                self._finish(request, gen, result, code, rule, {**timings, "render": time.monotonic() - render_start}, cache)
+                self._finish(
+                    request,
+                    gen,
+                    result,
+                    code,
+                    rule,
+                    {**timings, "render": time.monotonic() - render_start},
+                    cache,
+                )
 
             future.add_done_callback(done)
             pending.append(future)
@@ -241,8 +308,9 @@ class Runner:
             ref = self.store.images / f"{task.id}_ref.png"
             if task.image and not ref.exists():
                 ref.write_bytes(task.image)
-        self.progress = Progress(self.tasks, self.config.self_debug, enabled=self.config.progress,
-                                 already=records)
+        self.progress = Progress(
+            self.tasks, self.config.self_debug, enabled=self.config.progress, already=records
+        )
         self.pool = RenderPool()
         try:
             for round_ in range(self.config.self_debug + 1):

@@ -28,8 +28,13 @@ def feedback(language: str, status: str, error: str) -> str:
     return _ERROR.format(error=error.strip() or "(no error message)", ask=ask)
 
 
-def next_messages(previous: list[dict[str, str]], language: str, code: str, status: str, error: str) -> list[dict[str, str]]:
+def next_messages(
+    previous: list[dict[str, str]], language: str, code: str, status: str, error: str
+) -> list[dict[str, str]]:
     """The conversation for the next round, from the previous round's messages and outcome."""
     assistant = f"```{language}\n{code}\n```" if code.strip() else "(no code)"
-    return [*previous, {"role": "assistant", "content": assistant},
-            {"role": "user", "content": feedback(language, status, error)}]
+    return [
+        *previous,
+        {"role": "assistant", "content": assistant},
+        {"role": "user", "content": feedback(language, status, error)},
+    ]

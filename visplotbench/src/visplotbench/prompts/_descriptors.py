@@ -41,8 +41,10 @@ def _pycharm(df: Any) -> str:
         kind = kinds[0] if len(kinds) == 1 else "{" + ", ".join(kinds) + "}"
         line = f"{col}: {kind}, {values.count()} non-null"
         if pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]) and len(values):
-            line += (f", mean {values.mean():.6g}, std {values.std():.6g}, min {values.min():.6g},"
-                     f" max {values.max():.6g}")
+            line += (
+                f", mean {values.mean():.6g}, std {values.std():.6g}, min {values.min():.6g},"
+                f" max {values.max():.6g}"
+            )
         lines.append(line)
     return "\n".join(lines)
 
@@ -57,7 +59,9 @@ def _lida(df: Any) -> str:
         if pd.api.types.is_bool_dtype(series):
             entry["dtype"] = "boolean"
         elif pd.api.types.is_numeric_dtype(series):
-            entry.update(dtype="number", std=_plain(series.std()), min=_plain(series.min()), max=_plain(series.max()))
+            entry.update(
+                dtype="number", std=_plain(series.std()), min=_plain(series.min()), max=_plain(series.max())
+            )
         elif pd.api.types.is_datetime64_any_dtype(series):
             entry.update(dtype="date", min=str(series.min()), max=str(series.max()))
         elif series.dtype == object or pd.api.types.is_string_dtype(series):
@@ -78,7 +82,11 @@ def _plain(value: Any) -> Any:
 
 
 _FUNCS: dict[str, Callable[[Any], str]] = {
-    "head": _head, "describe": _describe, "datalore": _datalore, "pycharm": _pycharm, "lida": _lida,
+    "head": _head,
+    "describe": _describe,
+    "datalore": _datalore,
+    "pycharm": _pycharm,
+    "lida": _lida,
     "empty": lambda df: "",
 }
 

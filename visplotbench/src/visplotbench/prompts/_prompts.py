@@ -47,15 +47,19 @@ class PromptSet:
 
     def for_language(self, language: str) -> LanguagePrompts:
         if language not in self.languages:
-            raise ValueError(f"The prompt set {self.version!r} has no texts for {language!r}; "
-                             f"it covers: {', '.join(sorted(self.languages))}.")
+            raise ValueError(
+                f"The prompt set {self.version!r} has no texts for {language!r}; "
+                f"it covers: {', '.join(sorted(self.languages))}."
+            )
         return self.languages[language]
 
 
 def load_prompts(path: str | Path | None = None) -> PromptSet:
     """Our bundled prompt set, or a file in the original ``instructs.json`` format."""
     if path is None:
-        text = (resources.files("visplotbench.prompts") / f"{PROMPTS_VERSION}.json").read_text(encoding="utf-8")
+        text = (resources.files("visplotbench.prompts") / f"{PROMPTS_VERSION}.json").read_text(
+            encoding="utf-8"
+        )
         version = PROMPTS_VERSION
     else:
         text = Path(path).read_text(encoding="utf-8")
@@ -65,11 +69,20 @@ def load_prompts(path: str | Path | None = None) -> PromptSet:
     for language, fields in raw.items():
         if language.startswith("_") or not isinstance(fields, dict):
             continue
-        missing = [k for k in ("system_prompt", "setup_instruct", "plot_instruct", "data_instruct") if k not in fields]
+        missing = [
+            k
+            for k in ("system_prompt", "setup_instruct", "plot_instruct", "data_instruct")
+            if k not in fields
+        ]
         if missing:
-            raise ValueError(f"{path or 'bundled prompts'}: language {language!r} lacks {', '.join(missing)}.")
+            raise ValueError(
+                f"{path or 'bundled prompts'}: language {language!r} lacks {', '.join(missing)}."
+            )
         languages[language] = LanguagePrompts(
-            fields["system_prompt"], fields["setup_instruct"], fields["plot_instruct"], fields["data_instruct"],
+            fields["system_prompt"],
+            fields["setup_instruct"],
+            fields["plot_instruct"],
+            fields["data_instruct"],
             fields.get("data_instruct_empty", _NO_DATA),
         )
     digest = hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

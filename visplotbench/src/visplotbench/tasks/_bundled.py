@@ -24,7 +24,9 @@ def load_bundled(language: str) -> list[Task]:
     path = bundled_parquet(language)
     if not path.exists():
         have = sorted(p.name for p in BUNDLED_DIR.iterdir() if (p / "test-00000-of-00001.parquet").exists())
-        raise ValueError(f"No bundled tasks for {language!r}; bundled languages: {', '.join(have) or 'none'}.")
+        raise ValueError(
+            f"No bundled tasks for {language!r}; bundled languages: {', '.join(have) or 'none'}."
+        )
     import pyarrow.parquet as pq
 
     return table_to_rows(pq.read_table(path), language)

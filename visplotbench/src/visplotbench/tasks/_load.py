@@ -28,10 +28,16 @@ def _row_to_task(row: dict[str, Any], language: str) -> Task:
     if isinstance(used_lib, str):
         used_lib = [used_lib]
     return Task(
-        id=str(row["id"]), task__plot_description=row.get("task__plot_description") or "",
-        task__plot_style=row.get("task__plot_style") or "", data=row.get("data") or "",
-        used_lib=[str(x) for x in used_lib], vis_cate=row.get("vis_cate") or "", subtype=row.get("subtype") or "",
-        image=png, code=row.get("code") or "", language=language,
+        id=str(row["id"]),
+        task__plot_description=row.get("task__plot_description") or "",
+        task__plot_style=row.get("task__plot_style") or "",
+        data=row.get("data") or "",
+        used_lib=[str(x) for x in used_lib],
+        vis_cate=row.get("vis_cate") or "",
+        subtype=row.get("subtype") or "",
+        image=png,
+        code=row.get("code") or "",
+        language=language,
     )
 
 
@@ -51,7 +57,9 @@ def _load_with_datasets(repo: str, language: str) -> list[Task]:
     return [_row_to_task(row, language) for row in ds]
 
 
-def load_tasks(source: str = "bundled", languages: list[str] | None = None, limit: int | None = None) -> list[Task]:
+def load_tasks(
+    source: str = "bundled", languages: list[str] | None = None, limit: int | None = None
+) -> list[Task]:
     """Tasks of ``languages`` (all when None) from ``source``; ``limit`` keeps the first N per language."""
     wanted = languages or list(LANGUAGES)
     for lang in wanted:

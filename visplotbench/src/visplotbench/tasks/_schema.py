@@ -6,8 +6,17 @@ import json
 from dataclasses import dataclass
 
 # The columns of TIGER-Lab/VisPlotBench (every config), then our reference solution.
-COLUMNS = ("id", "task__plot_description", "task__plot_style", "data", "used_lib", "vis_cate", "subtype",
-           "image", "code")
+COLUMNS = (
+    "id",
+    "task__plot_description",
+    "task__plot_style",
+    "data",
+    "used_lib",
+    "vis_cate",
+    "subtype",
+    "image",
+    "code",
+)
 
 # Declared to `datasets` through the parquet schema metadata, so `image` loads as an Image feature.
 HF_FEATURES = {
@@ -56,7 +65,7 @@ class Task:
             self.language = self.id.rsplit("_", 1)[0]
 
 
-def arrow_schema():  # type: ignore[no-untyped-def]
+def arrow_schema():
     import pyarrow as pa
 
     fields = [
@@ -74,7 +83,7 @@ def arrow_schema():  # type: ignore[no-untyped-def]
     return pa.schema(fields, metadata=meta)
 
 
-def rows_to_table(rows: list[Task]):  # type: ignore[no-untyped-def]
+def rows_to_table(rows: list[Task]):
     import pyarrow as pa
 
     columns = {name: [] for name in COLUMNS}  # type: dict[str, list]
@@ -87,15 +96,22 @@ def rows_to_table(rows: list[Task]):  # type: ignore[no-untyped-def]
     return pa.table(columns, schema=arrow_schema())
 
 
-def table_to_rows(table, language: str = "") -> list[Task]:  # type: ignore[no-untyped-def]
+def table_to_rows(table, language: str = "") -> list[Task]:
     rows = []
     for record in table.to_pylist():
         image = record.get("image") or {}
-        rows.append(Task(
-            id=record["id"], task__plot_description=record["task__plot_description"] or "",
-            task__plot_style=record["task__plot_style"] or "", data=record["data"] or "",
-            used_lib=list(record["used_lib"] or []), vis_cate=record["vis_cate"] or "",
-            subtype=record["subtype"] or "", image=(image.get("bytes") or b"") if isinstance(image, dict) else b"",
-            code=record.get("code") or "", language=language,
-        ))
+        rows.append(
+            Task(
+                id=record["id"],
+                task__plot_description=record["task__plot_description"] or "",
+                task__plot_style=record["task__plot_style"] or "",
+                data=record["data"] or "",
+                used_lib=list(record["used_lib"] or []),
+                vis_cate=record["vis_cate"] or "",
+                subtype=record["subtype"] or "",
+                image=(image.get("bytes") or b"") if isinstance(image, dict) else b"",
+                code=record.get("code") or "",
+                language=language,
+            )
+        )
     return rows

@@ -124,8 +124,6 @@ def _pngs(out_dir: Path) -> list[bytes]:
     return [checked_png(p) for p in sorted(found, key=lambda p: (p.name != "main.png", p.name))]
 
 
-
-
 @functools.lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
     found: dict[str, str] = {}

@@ -158,8 +158,6 @@ def _pngs(out_dir: Path) -> list[bytes]:
     return [checked_png(path) for _, path in sorted(found)]
 
 
-
-
 def _read_tail(path: Path, size: int = 32_000) -> str:
     """The end of a log the job wrote (never following a link the job could have planted)."""
     try:

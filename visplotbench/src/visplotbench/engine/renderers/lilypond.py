@@ -138,8 +138,6 @@ def _images(job_dir: Path) -> list[bytes]:
     return images
 
 
-
-
 @functools.lru_cache(maxsize=1)
 def _compiled_cache() -> str:
     """Debian's byte-compiled Scheme files for this lilypond: ``/usr/lib/<arch>/lilypond/<v>/ccache``."""

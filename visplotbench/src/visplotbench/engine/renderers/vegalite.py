@@ -38,7 +38,7 @@ class VegaLiteRenderer(WarmRenderer):
             import vl_convert
 
             self._versions = {
-                "vl-convert": vl_convert.__version__,
+                "vl-convert": getattr(vl_convert, "__version__", "unknown"),
                 "vega": vl_convert.get_vega_version(),
                 "vega-lite": ",".join(vl_convert.get_vegalite_versions()),
             }

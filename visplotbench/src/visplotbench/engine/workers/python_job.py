@@ -659,7 +659,7 @@ def _seed() -> None:
         # fixed one instead. An explicit seed is passed through untouched.
         unseeded = getattr(np_random.default_rng, "__wrapped__", np_random.default_rng)
 
-        def default_rng(seed=None):  # type: ignore[no-untyped-def]
+        def default_rng(seed=None):
             return unseeded(0 if seed is None else seed)
 
         default_rng.__wrapped__ = unseeded  # type: ignore[attr-defined]
