@@ -11,7 +11,7 @@ from visplotbench.engine._images import checked_png, job_files
 from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import RenderJob, RenderResult
 from visplotbench.engine._worker import WarmWorker, WorkerReply
-from visplotbench.engine.renderers._base import Renderer, env_failure
+from visplotbench.engine.renderers._base import Renderer, env_failure, finish
 
 
 class WorkerPool:
@@ -84,6 +84,38 @@ class WarmRenderer(Renderer):
         finally:
             self.pool.release(worker)
         return reply, job_dir, time.monotonic() - start
+
+    def error_text(self, reply: WorkerReply) -> str:
+        """The error of a job that failed, from the worker's report (subclasses trim tool noise)."""
+        return reply.stderr.strip()
+
+    def render(self, job: RenderJob) -> RenderResult:
+        """Run the job in a warm worker and turn the PNGs it wrote to ``out/`` into a result."""
+        start = time.monotonic()
+        ran = self.run_job(job)
+        if isinstance(ran, RenderResult):
+            return ran
+        reply, job_dir, _ = ran
+        try:
+            error = self.error_text(reply) if reply.returncode != 0 else ""
+            try:
+                images = read_pngs(job_dir / "out")
+            except ValueError as exc:  # a damaged or oversized PNG is the program's fault
+                images, error = [], error or str(exc)
+            if reply.crashed and not reply.timed_out and not error:
+                error = f"The renderer stopped unexpectedly ({reply.crashed})."
+            result = finish(
+                self.language,
+                images,
+                error=error,
+                proc=reply_as_process(reply),
+                limits=self.limits_for(job),
+                tool_versions=self.versions(),
+            )
+        finally:
+            self.cleanup(job_dir)
+        result.timings["total"] = time.monotonic() - start
+        return result
 
     @staticmethod
     def cleanup(job_dir: Path) -> None:

@@ -8,11 +8,10 @@ an SVG cannot pull in local files or network resources. CairoSVG supports only p
 from __future__ import annotations
 
 import re
-import time
 
-from visplotbench.engine._types import Limits, RenderJob, RenderResult
-from visplotbench.engine.renderers._base import finish
-from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool, read_pngs, reply_as_process
+from visplotbench.engine._types import Limits
+from visplotbench.engine._worker import WorkerReply
+from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool
 
 _TRACE_TAIL = re.compile(r"^(?:\w+\.)*(\w+(?:Error|Exception)\w*):?\s*(.*)$")
 
@@ -39,32 +38,8 @@ class SvgRenderer(WarmRenderer):
     def check(self) -> None:
         import cairosvg  # noqa: F401
 
-    def render(self, job: RenderJob) -> RenderResult:
-        start = time.monotonic()
-        ran = self.run_job(job)
-        if isinstance(ran, RenderResult):
-            return ran
-        reply, job_dir, _ = ran
-        try:
-            error = _last_exception(reply.stderr) if reply.returncode != 0 else ""
-            try:
-                images = read_pngs(job_dir / "out")
-            except ValueError as exc:
-                images, error = [], error or str(exc)
-            if reply.crashed and not reply.timed_out and not error:
-                error = f"The renderer stopped unexpectedly: {reply.crashed}"
-            result = finish(
-                self.language,
-                images,
-                error=error,
-                proc=reply_as_process(reply),
-                limits=self.limits_for(job),
-                tool_versions=self.versions(),
-            )
-        finally:
-            self.cleanup(job_dir)
-        result.timings["total"] = time.monotonic() - start
-        return result
+    def error_text(self, reply: WorkerReply) -> str:
+        return _last_exception(reply.stderr)
 
 
 def _last_exception(stderr: str) -> str:

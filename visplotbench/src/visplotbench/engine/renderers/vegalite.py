@@ -8,11 +8,8 @@ which the host restarts. The Vega-Lite version follows the spec's ``$schema`` (v
 
 from __future__ import annotations
 
-import time
-
-from visplotbench.engine._types import Limits, RenderJob, RenderResult
-from visplotbench.engine.renderers._base import finish
-from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool, read_pngs, reply_as_process
+from visplotbench.engine._types import Limits
+from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool
 
 
 class VegaLiteRenderer(WarmRenderer):
@@ -43,26 +40,3 @@ class VegaLiteRenderer(WarmRenderer):
                 "vega-lite": ",".join(vl_convert.get_vegalite_versions()),
             }
         return self._versions
-
-    def render(self, job: RenderJob) -> RenderResult:
-        start = time.monotonic()
-        ran = self.run_job(job)
-        if isinstance(ran, RenderResult):
-            return ran
-        reply, job_dir, _ = ran
-        try:
-            error = reply.stderr.strip()
-            if reply.crashed and not reply.timed_out and not error:
-                error = f"The renderer stopped unexpectedly ({reply.crashed})."
-            result = finish(
-                self.language,
-                read_pngs(job_dir / "out"),
-                error=error,
-                proc=reply_as_process(reply),
-                limits=self.limits_for(job),
-                tool_versions=self.versions(),
-            )
-        finally:
-            self.cleanup(job_dir)
-        result.timings["total"] = time.monotonic() - start
-        return result
