@@ -27,7 +27,10 @@ class RenderPool:
 
     def __init__(self, max_workers: int | None = None):
         self._executor = ThreadPoolExecutor(
-            max_workers or max(4, 2 * (os.cpu_count() or 2)), thread_name_prefix="render"
+            # Threads mostly wait on sandboxed processes or the browser; each renderer caps its own
+            # concurrency, so enough threads for every language to progress at once is the right total.
+            max_workers or max(16, 2 * (os.cpu_count() or 2)),
+            thread_name_prefix="render",
         )
         self._renderers: dict[str, Renderer | EnvironmentProblem] = {}
         self._slots: dict[str, threading.BoundedSemaphore] = {}
