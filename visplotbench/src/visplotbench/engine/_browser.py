@@ -722,13 +722,11 @@ class BrowserHost:
             command,
             home,
             extra_ro=ro,
+            # Our folders get fixed paths inside (they are host temp dirs with random names).
+            binds=binds,
             tmpfs_mb=2048,
             env={"XDG_CONFIG_HOME": "/tmp/.config", "XDG_CACHE_HOME": "/tmp/.cache"},
         )
-        # Our folders get fixed paths inside (host paths under /tmp would be hidden by its tmpfs);
-        # they are mounted with the system directories, before the sandbox's root turns read-only.
-        at = argv.index("--proc") if "--proc" in argv else argv.index("--")
-        argv[at:at] = [arg for src, dst in binds for arg in ("--ro-bind", str(src), dst)]
         self._cgroup = create_job_cgroup(BROWSER_MAX_PROCESSES, BROWSER_MEMORY_MB)
         lines = ["#!/bin/sh"]
         for procs in self._cgroup.procs_files if self._cgroup else []:

@@ -127,7 +127,7 @@ def python_ro_paths() -> list[str]:
     site_dirs.update(site.getsitepackages())
     paths.update(site_dirs)
     paths.update(_pth_dirs(site_dirs))
-    return sorted(p for p in paths if p and os.path.isdir(p) and not p.startswith(("/usr", "/tmp")))
+    return sorted(p for p in paths if p and os.path.isdir(p) and not p.startswith("/usr/"))
 
 
 def _pth_dirs(site_dirs: Iterable[str]) -> set[str]:
@@ -155,9 +155,14 @@ def bwrap_argv(
     *,
     env: Mapping[str, str] | None = None,
     extra_ro: Iterable[str] = (),
+    binds: Iterable[tuple[str | Path, str]] = (),
     tmpfs_mb: int = 256,
 ) -> list[str]:
-    """The bubblewrap command line that runs ``command`` with ``job_dir`` mounted at /job."""
+    """The bubblewrap command line that runs ``command`` with ``job_dir`` mounted at /job.
+
+    ``extra_ro`` paths appear read-only at the same path (they may live under the host's /tmp: the
+    sandbox's own /tmp is mounted first); ``binds`` mount a host path read-only at another path.
+    """
     argv = [
         bwrap_path(),
         "--unshare-all",
@@ -178,6 +183,9 @@ def bwrap_argv(
             argv += ["--symlink", os.readlink(host), f"/{top}"]
         elif host.is_dir():
             argv += ["--ro-bind", str(host), f"/{top}"]
+    # The private /tmp first, so that read-only paths under the host's /tmp (a checkout or virtualenv
+    # there) can still be mounted on top of it.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmpfs_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     for path in _RO_SYSTEM:
         if os.path.exists(path):
             argv += ["--ro-bind", path, path]
@@ -188,15 +196,9 @@ def bwrap_argv(
     for path in extra_ro:
         if os.path.exists(path):
             argv += ["--ro-bind", path, path]
+    for src, dst in binds:
+        argv += ["--ro-bind", str(src), dst]
     argv += [
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--size",
-        str(tmpfs_mb * 1024 * 1024),
-        "--tmpfs",
-        "/tmp",
         "--bind",
         str(job_dir),
         SANDBOX_JOB_DIR,
