@@ -605,6 +605,18 @@ class BrowserHost:
         if last:
             self.close()
 
+    def release_pool(self, key: object) -> None:
+        """Close the tab pool registered under ``key`` (if any), then release this user's hold."""
+
+        async def drop() -> None:
+            pool = self.pools.pop(key, None)
+            if pool is not None:
+                await pool.close()
+
+        with contextlib.suppress(Exception):  # a dead browser has nothing left to close
+            self.call(drop, 30)
+        self.release()
+
     def pool(self, key: object, make: Callable[[], TabPool]) -> TabPool:
         """The tab pool registered under ``key`` (created by ``make`` on first use); loop thread only."""
         found = self.pools.get(key)

@@ -97,17 +97,7 @@ class MermaidRenderer(Renderer):
         if self._closed:
             return
         self._closed = True
-
-        async def drop() -> None:
-            pool = self.host.pools.pop(self._pool_key, None)
-            if pool is not None:
-                await pool.close()
-
-        try:
-            self.host.call(drop, 30)
-        except Exception:
-            pass
-        self.host.release()
+        self.host.release_pool(self._pool_key)
 
     def render(self, job: RenderJob) -> RenderResult:
         start = time.monotonic()
