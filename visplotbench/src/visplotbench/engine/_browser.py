@@ -70,6 +70,7 @@ from urllib.parse import quote
 
 from visplotbench.engine import _cdn
 from visplotbench.engine._images import MAX_SIDE
+from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import EnvironmentProblem
 from visplotbench.engine.assets import assets_dir, missing_assets
 
@@ -214,6 +215,16 @@ class PageShot:
     env_problem: str = ""
     value: Any = None
     timings: dict[str, float] = field(default_factory=dict)
+
+    def as_process(self) -> ProcessResult:
+        """The page seen as a finished process, for ``renderers._base.finish``."""
+        return ProcessResult(
+            returncode=0,
+            stdout="\n".join(self.console),
+            stderr="",
+            timed_out=self.timed_out,
+            wall_s=self.timings.get("page", 0.0),
+        )
 
 
 class Tab:

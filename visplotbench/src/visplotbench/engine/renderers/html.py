@@ -26,7 +26,6 @@ import time
 from typing import Any
 
 from visplotbench.engine._browser import Tab, TabPool, check_browser, shared_browser
-from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
 
@@ -92,13 +91,7 @@ class HtmlRenderer(Renderer):
             return env_failure(self.language, str(exc))
         if shot.env_problem:
             return env_failure(self.language, shot.env_problem)
-        proc = ProcessResult(
-            returncode=0,
-            stdout="\n".join(shot.console),
-            stderr="",
-            timed_out=shot.timed_out,
-            wall_s=shot.timings.get("page", 0.0),
-        )
+        proc = shot.as_process()
         result = finish(
             self.language,
             [shot.png] if shot.png else [],

@@ -19,7 +19,6 @@ import time
 from typing import Any
 
 from visplotbench.engine._browser import Tab, TabPool, check_browser, shared_browser
-from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import Limits, RenderJob, RenderResult
 from visplotbench.engine.assets import MERMAID_MAJOR, mermaid_js
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
@@ -127,13 +126,7 @@ class MermaidRenderer(Renderer):
         # Mermaid's own console.error chatter is not a failure; a thrown error, a blocked request
         # or a crash is.
         errors += [e for e in shot.errors if not e.startswith("console.error")]
-        proc = ProcessResult(
-            returncode=0,
-            stdout="\n".join(shot.console),
-            stderr="",
-            timed_out=shot.timed_out,
-            wall_s=shot.timings.get("page", 0.0),
-        )
+        proc = shot.as_process()
         result = finish(
             self.language,
             [shot.png] if shot.png else [],
