@@ -48,10 +48,22 @@ def programs(language: str) -> list[RenderJob]:
     return jobs or [example_job(language)]
 
 
-def measure(pool: RenderPool, jobs: list[RenderJob]) -> tuple[float, collections.Counter]:
-    start = time.monotonic()
+def cpu_busy_s() -> float:
+    """Seconds of CPU time the whole machine has spent busy (all processes), from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return float("nan")
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(pool: RenderPool, jobs: list[RenderJob]) -> tuple[float, float, collections.Counter]:
+    """Wall seconds, machine CPU seconds and the statuses of rendering ``jobs`` through ``pool``."""
+    start, cpu = time.monotonic(), cpu_busy_s()
     statuses = collections.Counter(r.status.value for r in pool.map(jobs))
-    return time.monotonic() - start, statuses
+    return time.monotonic() - start, cpu_busy_s() - cpu, statuses
 
 
 def main() -> None:
@@ -73,7 +85,7 @@ def main() -> None:
         t0 = time.monotonic()
         warm = measure(pool, [jobs[0] for jobs in sets.values()])
         print(
-            f"warm-up (first job of every language, in parallel): {time.monotonic() - t0:.1f}s {dict(warm[1])}"
+            f"warm-up (first job of every language, in parallel): {time.monotonic() - t0:.1f}s {dict(warm[2])}"
         )
         rows = []
         mixed: list[RenderJob] = []
@@ -81,17 +93,24 @@ def main() -> None:
             n = max(4, int(TARGETS.get(lang, 2) * args.seconds_per_language))
             batch = [jobs[i % len(jobs)] for i in range(n)]
             mixed += batch[: max(2, n // 4)]
-            seconds, statuses = measure(pool, batch)
-            rows.append((lang, n, seconds, n / seconds, statuses))
-        print(f"\n{'language':<10} {'jobs':>5} {'seconds':>8} {'renders/s':>10} {'target':>7}  statuses")
-        for lang, n, seconds, rate, statuses in rows:
-            print(
-                f"{lang:<10} {n:>5} {seconds:>8.2f} {rate:>10.2f} {TARGETS.get(lang, 0):>7}  {dict(statuses)}"
-            )
-        seconds, statuses = measure(pool, mixed)
+            seconds, cpu, statuses = measure(pool, batch)
+            rows.append((lang, n, seconds, cpu, statuses))
+        cores = os.cpu_count() or 1
         print(
-            f"\nmixed: {len(mixed)} jobs of all languages at once in {seconds:.2f}s = {len(mixed) / seconds:.2f} renders/s "
-            f"{dict(statuses)}"
+            f"\n{'language':<10} {'jobs':>5} {'seconds':>8} {'renders/s':>10} {'target':>7} "
+            f"{'cpu-s/job':>10} {'busy':>5}  statuses"
+        )
+        for lang, n, seconds, cpu, statuses in rows:
+            # cpu-s/job is what bounds the rate on a saturated machine (cores / cpu-s per job);
+            # "busy" below 100 % means the rate is bound by waiting, not by CPU.
+            print(
+                f"{lang:<10} {n:>5} {seconds:>8.2f} {n / seconds:>10.2f} {TARGETS.get(lang, 0):>7} "
+                f"{cpu / n:>10.3f} {cpu / seconds / cores:>5.0%}  {dict(statuses)}"
+            )
+        seconds, cpu, statuses = measure(pool, mixed)
+        print(
+            f"\nmixed: {len(mixed)} jobs of all languages at once in {seconds:.2f}s = {len(mixed) / seconds:.2f} renders/s, "
+            f"busy {cpu / seconds / cores:.0%} {dict(statuses)}"
         )
     finally:
         pool.close()

@@ -49,7 +49,46 @@ def test_normalize_is_deterministic_and_flattens_alpha():
 
 def test_crop_to_content_keeps_a_fixed_margin():
     cropped = crop_to_content(png(size=(200, 200), draw=[(100, 100)]), margin=10)
-    assert Image.open(io.BytesIO(cropped)).size == (21, 21)
+    assert cropped.size == (21, 21)
+
+
+def test_encoded_png_decodes_to_the_same_pixels():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(37, 53, 3), dtype=np.uint8)
+    data = normalize_png(Image.fromarray(pixels, "RGB"))
+    back = Image.open(io.BytesIO(data))
+    assert back.mode == "RGB" and back.size == (53, 37)
+    assert np.array_equal(np.asarray(back), pixels)
+
+
+def test_raw_images_are_composited_on_white(tmp_path):
+    """Premultiplied cairo pixels and straight RGBA pixels both flatten onto white exactly."""
+    import numpy as np
+    from visplotbench.engine._images import read_raw, write_raw
+
+    # One pixel each: opaque red, half-transparent black, fully transparent.
+    premultiplied_bgra = bytes([0, 0, 255, 255, 0, 0, 0, 128, 0, 0, 0, 0])
+    write_raw(str(tmp_path / "0.raw"), 3, 1, 12, b"BGRa", premultiplied_bgra)
+    straight_rgba = bytes([255, 0, 0, 255, 0, 0, 0, 128, 9, 9, 9, 0])
+    write_raw(str(tmp_path / "1.raw"), 3, 1, 12, b"RGBA", straight_rgba)
+    expected = [[255, 0, 0], [127, 127, 127], [255, 255, 255]]
+    assert np.asarray(read_raw(tmp_path / "0.raw")).tolist() == [expected]
+    assert np.asarray(read_raw(tmp_path / "1.raw")).tolist() == [expected]
+
+
+def test_malformed_raw_images_are_the_programs_error(tmp_path):
+    import pytest
+    from visplotbench.engine._images import read_raw, write_raw
+
+    write_raw(str(tmp_path / "short.raw"), 100, 100, 400, b"BGRa", b"\0" * 10)  # too few pixels
+    write_raw(str(tmp_path / "huge.raw"), 100000, 100000, 400000, b"BGRa", b"")  # over MAX_PIXELS
+    write_raw(str(tmp_path / "layout.raw"), 1, 1, 4, b"CMYK", b"\0" * 4)
+    (tmp_path / "junk.raw").write_bytes(b"not an image")
+    for name in ("short", "huge", "layout", "junk"):
+        with pytest.raises(ValueError):
+            read_raw(tmp_path / f"{name}.raw")
 
 
 def test_hairline_drawing_on_a_large_page_is_not_blank():

@@ -6,14 +6,17 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from visplotbench.engine._errors import clean_excerpt
 from visplotbench.engine._images import BLANK_SHARE, normalize_and_measure
-from visplotbench.engine._sandbox import ProcessResult
+from visplotbench.engine._sandbox import ProcessResult, scratch_dir
 from visplotbench.engine._types import Limits, RenderJob, RenderResult, RenderStatus
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 class Renderer:
@@ -58,7 +61,7 @@ class Renderer:
 @contextlib.contextmanager
 def job_directory(job: RenderJob, source_name: str) -> Iterator[Path]:
     """A fresh private directory holding the source file and the data files; removed afterwards."""
-    job_dir = Path(tempfile.mkdtemp(prefix="vpb-job-"))
+    job_dir = Path(tempfile.mkdtemp(prefix="vpb-job-", dir=scratch_dir()))
     try:
         job_dir.chmod(0o700)
         (job_dir / source_name).write_text(job.source, encoding="utf-8")
@@ -107,7 +110,7 @@ def limit_message(proc: ProcessResult, limits: Limits) -> tuple[RenderStatus, st
 
 def finish(
     language: str,
-    images: list[bytes],
+    images: Sequence[bytes | Image.Image],
     *,
     error: str = "",
     proc: ProcessResult | None = None,
@@ -135,8 +138,8 @@ def finish(
         if proc is not None and proc.pids_exceeded:
             error = "ProcessLimitExceeded: the program started too many processes.\n" + error
     measured = [normalize_and_measure(img) for img in images]
-    images = [png for png, _ in measured]
-    if status is RenderStatus.OK and not images:
+    pngs = [png for png, _ in measured]
+    if status is RenderStatus.OK and not pngs:
         status = RenderStatus.NO_OUTPUT
         error = "The program ran without errors but produced no image."
     elif status is RenderStatus.OK and all(share >= BLANK_SHARE for _, share in measured):
@@ -147,7 +150,7 @@ def finish(
     return RenderResult(
         language=language,
         status=status,
-        images=images,
+        images=pngs,
         error=clean_excerpt(error) if clean else error,
         stdout=proc.stdout if proc else "",
         stderr=proc.stderr if proc else "",

@@ -6,8 +6,12 @@ import queue
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from visplotbench.engine._images import checked_png, job_files
+from visplotbench.engine._images import job_files, read_job_image
+
+if TYPE_CHECKING:
+    from PIL import Image
 from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import RenderJob, RenderResult
 from visplotbench.engine._worker import WarmWorker, WorkerReply
@@ -47,13 +51,13 @@ def reply_as_process(reply: WorkerReply) -> ProcessResult:
     )
 
 
-def read_pngs(out_dir: Path) -> list[bytes]:
-    """PNG files a job wrote to ``out/``, in numeric order of their names (0.png, 1.png, ...).
+def read_images(out_dir: Path) -> list[Image.Image]:
+    """Images a job wrote to ``out/`` (0.png or 0.raw, 1.png, ...) in numeric order, decoded once.
 
-    Regular files only (a planted symlink to a host file is ignored); a damaged PNG is ValueError.
+    Regular files only (a planted symlink to a host file is ignored); a damaged image is ValueError.
     """
-    files = [p for p in job_files(out_dir) if p.suffix == ".png" and p.stem.isdigit()]
-    return [checked_png(p) for p in sorted(files, key=lambda p: int(p.stem))]
+    files = [p for p in job_files(out_dir) if p.suffix in (".png", ".raw") and p.stem.isdigit()]
+    return [read_job_image(p) for p in sorted(files, key=lambda p: int(p.stem))]
 
 
 class WarmRenderer(Renderer):
@@ -99,7 +103,7 @@ class WarmRenderer(Renderer):
         try:
             error = self.error_text(reply) if reply.returncode != 0 else ""
             try:
-                images = read_pngs(job_dir / "out")
+                images = read_images(job_dir / "out")
             except ValueError as exc:  # a damaged or oversized PNG is the program's fault
                 images, error = [], error or str(exc)
             if reply.crashed and not reply.timed_out and not error:

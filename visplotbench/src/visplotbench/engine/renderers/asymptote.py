@@ -23,8 +23,12 @@ import shutil
 import stat
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from visplotbench.engine._images import checked_png
+
+if TYPE_CHECKING:
+    from PIL import Image
 from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine._xvfb import XDisplay, shared_xvfb
@@ -116,7 +120,7 @@ def asy_error(stderr: str, stdout: str) -> str:
     return "\n".join(lines[-20:]) or f"asy failed without a message.\n{stdout.strip()[-800:]}"
 
 
-def _pngs(out_dir: Path) -> list[bytes]:
+def _pngs(out_dir: Path) -> list[Image.Image]:
     """main.png first, then any further pictures in name order; regular files only."""
     if not out_dir.is_dir() or out_dir.is_symlink():
         return []

@@ -32,8 +32,12 @@ import shutil
 import stat
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from visplotbench.engine._images import checked_png, crop_to_content
+
+if TYPE_CHECKING:
+    from PIL import Image
 from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
@@ -110,7 +114,7 @@ class LatexRenderer(Renderer):
             error = "The PDF could not be rasterised (pdftoppm): " + proc.stderr.strip()[-800:]
         elif proc.returncode != 0 and not proc.timed_out:
             error = tex_error(_read_tail(job_dir / "main.log") or proc.stdout)
-        images: list[bytes] = []
+        images: list[Image.Image] = []
         if not error:
             try:
                 images = [crop_to_content(png, CROP_MARGIN_PX) for png in _pngs(job_dir / "out")]
@@ -146,7 +150,7 @@ def tex_error(log: str) -> str:
     return "\n".join(out)
 
 
-def _pngs(out_dir: Path) -> list[bytes]:
+def _pngs(out_dir: Path) -> list[Image.Image]:
     """pdftoppm's pages (out/page-1.png, page-01.png, ...) in page order; regular files only."""
     if not out_dir.is_dir() or out_dir.is_symlink():
         return []

@@ -26,8 +26,12 @@ import shutil
 import stat
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from visplotbench.engine._images import checked_png, crop_to_content
+
+if TYPE_CHECKING:
+    from PIL import Image
 from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
@@ -115,7 +119,7 @@ def lilypond_error(log: str) -> str:
     return "\n".join(out)
 
 
-def _images(job_dir: Path) -> list[bytes]:
+def _images(job_dir: Path) -> list[Image.Image]:
     """Per book: the -dcrop image for a one-page book, else each page cropped; regular files only."""
     pages: dict[str, list[tuple[int, Path]]] = {}
     cropped: dict[str, Path] = {}
@@ -128,7 +132,7 @@ def _images(job_dir: Path) -> list[bytes]:
             cropped[book] = path
         else:
             pages.setdefault(book, []).append((int(page or 1), path))
-    images: list[bytes] = []
+    images: list[Image.Image] = []
     for book in sorted(pages.keys() | cropped.keys(), key=lambda name: (len(name), name)):
         book_pages = sorted(pages.get(book, []))
         if len(book_pages) <= 1 and book in cropped:

@@ -23,12 +23,15 @@ import stat
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from visplotbench.engine._images import crop_to_content
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult, RenderStatus
 from visplotbench.engine.renderers._base import env_failure, finish
 from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool, reply_as_process
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 _LIBS = ("matplotlib", "seaborn", "plotly", "altair", "bokeh", "holoviews", "pyecharts", "missingno", "pandas", "numpy")  # fmt: skip
 _MAX_ARTEFACT_BYTES = 64 * 1024 * 1024
@@ -123,7 +126,7 @@ class PythonRenderer(WarmRenderer):
                 error = _crash_message(reply.returncode, reply.stderr, reply.crashed)
             notes = [str(n) for n in report.get("notes", [])][:20]
             timings: dict[str, float] = {}
-            images: list[bytes] = []
+            images: list[bytes | Image.Image] = []
             convert_start = time.monotonic()
             if not (reply.timed_out or reply.output_flood or reply.memory_exceeded):
                 for name, data in artefacts:
@@ -153,7 +156,7 @@ class PythonRenderer(WarmRenderer):
         return result
 
     # -- deferred artefacts -> PNG
-    def _to_png(self, name: str, data: bytes, report: dict, job: RenderJob) -> bytes | None:
+    def _to_png(self, name: str, data: bytes, report: dict, job: RenderJob) -> bytes | Image.Image | None:
         if name.endswith(".png"):
             return _checked_png(name, data)
         meta = next(
@@ -209,24 +212,14 @@ def _int(value: Any, default: int) -> int:
     return int(value) if isinstance(value, (int, float)) and 0 < value <= 8192 else default
 
 
-def _checked_png(name: str, data: bytes) -> bytes:
+def _checked_png(name: str, data: bytes) -> Image.Image:
     """A PNG the job wrote, decoded once: a damaged or gigantic one is the program's error, not ours."""
-    import io
-
-    from PIL import Image
-
-    from visplotbench.engine._images import MAX_PIXELS
+    from visplotbench.engine._images import load_png
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise _ArtefactError(f"A figure is too large to use ({img.width}x{img.height} px).")
-            img.load()
-    except _ArtefactError:
-        raise
-    except Exception as exc:  # PIL raises many types for a damaged file
-        raise _ArtefactError(f"Figure {name} is not a valid image ({exc}).") from exc
-    return data
+        return load_png(data, f"Figure {name}")
+    except ValueError as exc:
+        raise _ArtefactError(str(exc)) from exc
 
 
 def _crash_message(returncode: int, stderr: str, crashed: str) -> str:
@@ -334,7 +327,7 @@ class _Browser:
             raise _ArtefactError(str(exc), env=True) from exc
         return _shot_png(shot, "plotly figure")
 
-    def html(self, html: str, kind: str, timeout_s: float) -> bytes:
+    def html(self, html: str, kind: str, timeout_s: float) -> Image.Image:
         from visplotbench.engine._browser import screenshot_html
 
         self.host()

@@ -1,4 +1,4 @@
-"""SVG: CairoSVG in a forked child of a warm sandboxed worker.
+"""SVG: CairoSVG inside a warm sandboxed worker (the SVG is data: no fork per job, see ``_worker``).
 
 CairoSVG runs with ``unsafe=False`` (only ``data:`` URLs are fetched, XML entities refused), so
 an SVG cannot pull in local files or network resources. CairoSVG supports only part of CSS;
@@ -26,7 +26,7 @@ class SvgRenderer(WarmRenderer):
         self.pool = WorkerPool(
             size=self.max_concurrency,
             handler="visplotbench.engine.workers.svg_job",
-            mode="fork",
+            mode="inproc",
             sandbox_limits=Limits(memory_mb=3072, max_processes=64),
         )
 
