@@ -87,7 +87,7 @@ def encode_png(img: Image.Image) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows, 1))
+        + chunk(b"IDAT", zlib.compress(rows.data, 1))
         + chunk(b"IEND", b"")
     )
 
