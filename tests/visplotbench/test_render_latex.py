@@ -171,6 +171,47 @@ def test_first_page_by_default_and_every_page_on_request(pool):
     assert both.images[0] != both.images[1]
 
 
+def test_preloaded_format_gives_the_same_pixels_as_the_plain_one():
+    """The pgfplots fixture through the preloaded format and through the plain one: same PNG bytes."""
+    with RenderPool() as fast, RenderPool() as plain:
+        renderer = plain.renderer(LANG)
+        renderer.formats.path = lambda package: None  # type: ignore[method-assign]  # plain format only
+        first = fast.render(RenderJob(LANG, fixture_source("data"), {"latex.csv": SALES}))
+        second = plain.render(RenderJob(LANG, fixture_source("data"), {"latex.csv": SALES}))
+        assert fast.renderer(LANG).formats.path("pgfplots") is not None  # the fast path was there to take
+    assert first.status is RenderStatus.OK and first.images == second.images
+
+
+def test_class_option_for_a_preloaded_package_still_works(pool):
+    """[dvipsnames] reaches xcolor only when xcolor loads after the class: the plain format is the fallback."""
+    preamble = "\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.18}\n"
+    body = "\\begin{tikzpicture}\\begin{axis}\\addplot[ForestGreen] {x^2};\\end{axis}\\end{tikzpicture}"
+    source = doc(body, preamble).replace("\\documentclass{", "\\documentclass[dvipsnames]{", 1)
+    assert "[dvipsnames]" in source
+    result = render(pool, source)
+    assert result.status is RenderStatus.OK, result.error
+
+
+def test_preloading_never_defines_what_the_document_did_not_load(pool):
+    """A TikZ-only document that uses pgfplots' axis fails as it does with plain pdflatex."""
+    body = "\\begin{tikzpicture}\\begin{axis}\\addplot {x};\\end{axis}\\end{tikzpicture}"
+    result = render(pool, doc(body, "\\usepackage{tikz}\n"))
+    assert result.status is RenderStatus.ERROR
+    assert "Environment axis undefined" in result.error
+
+
+def test_preloadable_package_is_read_from_the_preamble_only():
+    from visplotbench.engine.renderers._texformat import wanted_package
+
+    assert (
+        wanted_package("\\documentclass{article}\\usepackage[x]{amsmath, pgfplots}\\begin{document}")
+        == "pgfplots"
+    )
+    assert wanted_package("\\documentclass[tikz,border=2pt]{standalone}\\begin{document}") == "tikz"
+    assert wanted_package("\\documentclass{article}\n% \\usepackage{tikz}\n\\begin{document}") is None
+    assert wanted_package("\\documentclass{article}\\begin{document}\\usepackage{tikz}") is None
+
+
 def test_missing_binary_is_an_environment_problem(monkeypatch, tmp_path):
     (tmp_path / "bwrap").symlink_to(shutil.which("bwrap"))  # only the tool itself is missing
     monkeypatch.setenv("PATH", str(tmp_path))

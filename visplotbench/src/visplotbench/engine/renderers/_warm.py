@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from visplotbench.engine._images import job_files, read_job_image
-
-if TYPE_CHECKING:
-    from PIL import Image
 from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import RenderJob, RenderResult
 from visplotbench.engine._worker import WarmWorker, WorkerReply
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 class WorkerPool:

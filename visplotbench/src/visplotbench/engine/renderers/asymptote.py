@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from visplotbench.engine._images import checked_png
-
-if TYPE_CHECKING:
-    from PIL import Image
 from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine._xvfb import XDisplay, shared_xvfb
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 RENDER = 2  # pixels per PostScript point (2-D and 3-D): 144 dpi
 _ASY = f"exec asy -safe -noglobalread -noglobalwrite -noV -f png -render={RENDER} -o /job/out/main main.asy"

@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from visplotbench.engine._images import checked_png, crop_to_content
-
-if TYPE_CHECKING:
-    from PIL import Image
 from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 RESOLUTION = 150  # dpi
 CROP_MARGIN_PX = 10
