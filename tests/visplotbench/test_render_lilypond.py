@@ -225,4 +225,4 @@ def test_a_fake_png_is_the_programs_error_not_the_environments(pool):
     write = '#(call-with-output-file "main-7.png" (lambda (port) (display "not a png" port)))'
     result = render(pool, score(write))
     assert result.status is RenderStatus.ERROR
-    assert "main-7.png is not a valid PNG image" in result.error
+    assert "main-7.png is not a valid image" in result.error

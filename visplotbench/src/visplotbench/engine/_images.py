@@ -196,7 +196,7 @@ def load_png(data: bytes, name: str = "the image") -> Image.Image:
     except ValueError:
         raise
     except Exception as exc:  # PIL raises many types for a damaged file
-        raise ValueError(f"{name} is not a valid PNG image ({exc}).") from exc
+        raise ValueError(f"{name} is not a valid image ({exc}).") from exc
 
 
 # Raw pixels: what warm workers hand over instead of a PNG when they hold the pixels anyway, saving

@@ -39,7 +39,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from visplotbench.engine._images import checked_png, crop_to_content
+from visplotbench.engine._images import MAX_PIXELS, crop_to_content, load_png, read_job_file
 from visplotbench.engine._sandbox import ProcessResult, bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
@@ -65,7 +65,9 @@ _SCRIPT = (
     "rm -f main.pdf\n"
     'pdflatex $3 -no-shell-escape -interaction=nonstopmode -halt-on-error -jobname=main "$1" || exit $?\n'
     "[ -f main.pdf ] || exit 0\n"
-    f"mkdir -p out && pdftoppm -png -r {DPI} $2 main.pdf out/page || exit {_PDFTOPPM_FAILED}\n"
+    # PPM, not PNG: the host re-encodes every image anyway, and encoding pages cost pdftoppm more
+    # than drawing them.
+    f"mkdir -p out && pdftoppm -r {DPI} $2 main.pdf out/page || exit {_PDFTOPPM_FAILED}\n"
 )
 # max_print_line and error_line: log lines unwrapped, so an l.<n> line shows the user's whole line
 _ENV = {
@@ -184,15 +186,21 @@ def tex_error(log: str) -> str:
 
 
 def _pngs(out_dir: Path) -> list[Image.Image]:
-    """pdftoppm's pages (out/page-1.png, page-01.png, ...) in page order; regular files only."""
+    """pdftoppm's pages (out/page-1.ppm, page-01.ppm, ...) in page order, decoded; regular files only."""
     if not out_dir.is_dir() or out_dir.is_symlink():
         return []
     found = []
     for path in out_dir.iterdir():
-        match = re.fullmatch(r"page-(\d+)\.png", path.name)
+        match = re.fullmatch(r"page-(\d+)\.ppm", path.name)
         if match and stat.S_ISREG(path.lstat().st_mode):
             found.append((int(match.group(1)), path))
-    return [checked_png(path) for _, path in sorted(found)]
+    pages = []
+    for _, path in sorted(found):
+        data = read_job_file(path, max_bytes=MAX_PIXELS * 3 + 64)  # uncompressed RGB
+        if data is None:
+            raise ValueError(f"{path.name} is not a regular file the size of a page.")
+        pages.append(load_png(data, path.name))
+    return pages
 
 
 def _read_tail(path: Path, size: int = 32_000) -> str:
