@@ -317,6 +317,20 @@ def test_browser_killed_mid_job_is_an_environment_failure(pool, need, source):
     assert pool.render(RenderJob("html", source("html", "ok"))).status is RenderStatus.OK
 
 
+def test_launcher_merges_disable_features_switches():
+    """Chromium honours only the last --disable-features: Playwright's list and ours must both apply."""
+    import subprocess
+
+    from visplotbench.engine._browser import _MERGE_FEATURES
+
+    script = _MERGE_FEATURES + 'printf "%s\\n" "$@" ${feats:+"--disable-features=$feats"}'
+    argv = ["--a", "--disable-features=X,Y", "--b=1 2", "--disable-features=Z", "--c"]
+    out = subprocess.run(["/bin/sh", "-c", script, "sh", *argv], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["--a", "--b=1 2", "--c", "--disable-features=X,Y,Z"]
+    out = subprocess.run(["/bin/sh", "-c", script, "sh", "--a"], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["--a"]  # no empty switch when there is nothing to merge
+
+
 def test_failed_launch_is_an_environment_failure(monkeypatch):
     from visplotbench.engine._browser import BrowserHost, TabPool
 
