@@ -76,7 +76,7 @@ from urllib.parse import quote
 
 from visplotbench.engine import _cdn
 from visplotbench.engine._images import MAX_SIDE
-from visplotbench.engine._sandbox import ProcessResult
+from visplotbench.engine._sandbox import ProcessResult, scratch_dir
 from visplotbench.engine._types import EnvironmentProblem
 from visplotbench.engine.assets import assets_dir, missing_assets
 
@@ -771,7 +771,7 @@ class BrowserHost:
 
     def _plain_wrapper(self, chromium: str) -> str:
         """An executable that starts Chromium unsandboxed, with its feature switches merged."""
-        self._wrapper_dir = tempfile.mkdtemp(prefix="vpb-browser-")
+        self._wrapper_dir = tempfile.mkdtemp(prefix="vpb-browser-", dir=scratch_dir())
         wrapper = Path(self._wrapper_dir) / "chromium"
         wrapper.write_text(f"#!/bin/sh\n{_launch_script(chromium)}\n", encoding="utf-8")
         wrapper.chmod(0o700)
@@ -782,7 +782,7 @@ class BrowserHost:
         from visplotbench.engine._cgroup import create_job_cgroup
         from visplotbench.engine._sandbox import bwrap_argv
 
-        self._wrapper_dir = tempfile.mkdtemp(prefix="vpb-browser-")
+        self._wrapper_dir = tempfile.mkdtemp(prefix="vpb-browser-", dir=scratch_dir())
         base = Path(self._wrapper_dir)
         home, srv, docs = base / "home", base / "srv", base / "docs"
         for folder in (home, srv, docs):
