@@ -47,6 +47,16 @@ def test_normalize_is_deterministic_and_flattens_alpha():
     assert Image.open(io.BytesIO(a)).mode == "RGB"
 
 
+def test_flattened_image_outlives_the_file_it_came_from():
+    """Callers flatten inside ``with Image.open(...)`` and use the result after the file is closed."""
+    from visplotbench.engine._images import to_rgb_on_white
+
+    for colour in ((1, 2, 3), (1, 2, 3, 255), (1, 2, 3, 100)):
+        with Image.open(io.BytesIO(png(colour))) as opened:
+            flat = to_rgb_on_white(opened)
+        assert flat.mode == "RGB" and flat.getpixel((0, 0)) == flat.getpixel((99, 99))
+
+
 def test_crop_to_content_keeps_a_fixed_margin():
     cropped = crop_to_content(png(size=(200, 200), draw=[(100, 100)]), margin=10)
     assert cropped.size == (21, 21)

@@ -22,11 +22,19 @@ def _open(data: bytes) -> Image.Image:
 
 
 def to_rgb_on_white(img: Image.Image) -> Image.Image:
-    """Flatten transparency onto white so that a transparent background reads as white."""
+    """Flatten transparency onto white so that a transparent background reads as white.
+
+    Always a new image, so the caller may close ``img`` (e.g. leave ``with Image.open(...)``).
+    """
+    return _flatten(img, reuse=False)
+
+
+def _flatten(img: Image.Image, *, reuse: bool) -> Image.Image:
+    """``to_rgb_on_white``; with ``reuse`` an image that is RGB already is returned as it is."""
     from PIL import Image
 
     if img.mode == "RGB":
-        return img
+        return img if reuse else img.copy()
     if img.mode in ("RGBA", "LA") and img.getchannel("A").getextrema() == (255, 255):
         return img.convert("RGB")  # opaque (most renderers paint a background): 10x cheaper, same pixels
     if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
@@ -37,7 +45,7 @@ def to_rgb_on_white(img: Image.Image) -> Image.Image:
 
 
 def _rgb(image: bytes | Image.Image) -> Image.Image:
-    return to_rgb_on_white(_open(image) if isinstance(image, bytes) else image)
+    return _flatten(_open(image) if isinstance(image, bytes) else image, reuse=True)
 
 
 def normalize_png(image: bytes | Image.Image) -> bytes:
@@ -188,11 +196,11 @@ def load_png(data: bytes, name: str = "the image") -> Image.Image:
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise ValueError(f"{name} is too large to use ({img.width}x{img.height} px).")
-            img.load()
-            return to_rgb_on_white(img)
+        img = Image.open(io.BytesIO(data))  # in memory: nothing to close, so no copy is needed
+        if img.width * img.height > MAX_PIXELS:
+            raise ValueError(f"{name} is too large to use ({img.width}x{img.height} px).")
+        img.load()
+        return _flatten(img, reuse=True)
     except ValueError:
         raise
     except Exception as exc:  # PIL raises many types for a damaged file
