@@ -132,6 +132,41 @@ def test_force_layout_settles_and_is_deterministic(pool, need):
 # --- data injection ---------------------------------------------------------------------------
 
 
+def test_a_pooled_page_stops_animating_between_jobs_and_resumes_for_the_next(need):
+    """A page that animates forever must not spin a core while it waits in its pool."""
+    need("html")
+    import asyncio
+
+    from visplotbench.engine._browser import Tab, TabPool, shared_browser
+
+    host = shared_browser().acquire()
+    key = ("test-pause", id(host))
+    loop = "<script>window.n = 0; (function f() { n++; requestAnimationFrame(f); })();</script>"
+
+    async def work(tab: Tab) -> bytes:
+        await tab.load_html(page(loop))
+        return b""
+
+    async def frames_while_idle_then_after_resume() -> tuple[int, int]:
+        pool = host.pool(key, lambda: TabPool(host, 1))
+        await pool.run(work, 20)
+        (tab,) = pool._free
+        assert tab.paused
+        before = await tab.page.evaluate("n")
+        await asyncio.sleep(0.3)
+        idle = await tab.page.evaluate("n") - before
+        assert await tab.animate(True)
+        await asyncio.sleep(0.3)
+        return idle, await tab.page.evaluate("n") - before
+
+    try:
+        idle, resumed = host.call(frames_while_idle_then_after_resume, 30)
+    finally:
+        host.release_pool(key)
+        host.release()
+    assert idle == 0 and resumed > 0
+
+
 def test_csv_values_are_typed():
     rows = csv_rows("name,count,share,zip,empty\nA,3,0.25,007,\nB,-12,1e3,10115,x\n")
     assert rows == [

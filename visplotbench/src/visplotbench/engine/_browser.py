@@ -269,6 +269,7 @@ class Tab:
         self.jobs = 0
         self.crashed = False
         self.broken = False
+        self.paused = False  # animation frames held while the tab waits in its pool
         self.doc_url = ""
         self.doc_html = b""
         self.errors: dict[str, None] = {}  # ordered, de-duplicated
@@ -444,6 +445,7 @@ class Tab:
             )
         except Exception:
             return False
+        self.paused = not on
         return True
 
     async def close(self) -> None:
@@ -523,8 +525,10 @@ class TabPool:
         scale: float = 1.0,
         setup: Callable[[Tab], Awaitable[None]] | None = None,
         max_jobs: int = MAX_JOBS_PER_TAB,
+        pause_idle: bool = True,
     ):
         self.host, self.size, self.scale, self.setup, self.max_jobs = host, size, scale, setup, max_jobs
+        self.pause_idle = pause_idle  # hold a page's animation frames while it waits (see Tab.animate)
         self._free: list[Tab] = []
         self._sem: asyncio.Semaphore | None = None
 
@@ -592,7 +596,8 @@ class TabPool:
     async def _acquire(self) -> Tab:
         while self._free:
             tab = self._free.pop()
-            if self.host.connected(tab.generation) and not tab.crashed and await tab.animate(True):
+            resumed = not tab.paused or await tab.animate(True)
+            if self.host.connected(tab.generation) and not tab.crashed and resumed:
                 return tab
             await tab.close()
         tab = await self.host.new_tab(scale=self.scale)
@@ -613,7 +618,7 @@ class TabPool:
             healthy
             and tab.jobs < self.max_jobs
             and self.host.connected(tab.generation)
-            and await tab.animate(False)
+            and (not self.pause_idle or await tab.animate(False))
         ):
             self._free.append(tab)
             return

@@ -112,7 +112,10 @@ class MermaidRenderer(Renderer):
 
         async def run() -> Any:
             pool = self.host.pool(
-                self._pool_key, lambda: TabPool(self.host, self.max_concurrency, setup=_setup)
+                self._pool_key,
+                # A diagram is a static SVG (no scripts run under securityLevel strict): nothing
+                # animates, so the page is not paused between jobs (two round trips saved).
+                lambda: TabPool(self.host, self.max_concurrency, setup=_setup, pause_idle=False),
             )
             return await pool.run(work, limits.wall_s)
 
