@@ -105,3 +105,26 @@ def test_stdin_is_closed(tmp_path):
     start = time.monotonic()
     result = sh("read line; echo got:$line", job)
     assert result.stdout.strip() == "got:" and time.monotonic() - start < 5
+
+
+def test_job_folders_go_where_visplotbench_tmpdir_says(monkeypatch, tmp_path, need):
+    """Job folders and warm workers' roots live in VISPLOTBENCH_TMPDIR, and nothing is left there."""
+    need("svg")
+    need("latex")
+    from visplotbench.engine import RenderJob, RenderPool
+    from visplotbench.engine._sandbox import scratch_dir
+
+    monkeypatch.setenv("VISPLOTBENCH_TMPDIR", str(tmp_path))
+    scratch_dir.cache_clear()
+    try:
+        assert scratch_dir() == str(tmp_path)
+        svg = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><rect width="9" height="9"/></svg>'
+        tex = "\\documentclass{standalone}\\begin{document}x\\end{document}"
+        with RenderPool() as pool:
+            svg_result = pool.render(RenderJob("svg", svg))
+            assert [p.name.split("-")[1] for p in tmp_path.iterdir()] == ["worker"]  # the SVG worker's root
+            tex_result = pool.render(RenderJob("latex", tex))
+        assert svg_result.ok and tex_result.ok, (svg_result.error, tex_result.error)
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        scratch_dir.cache_clear()

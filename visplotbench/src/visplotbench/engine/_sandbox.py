@@ -101,14 +101,18 @@ class ProcessResult:
     wall_s: float = 0.0
 
 
+SCRATCH_MIN_FREE = 2 * 1024**3
+
+
 @functools.cache
 def scratch_dir() -> str | None:
     """The host folder job directories are made in (None: the system's temp folder).
 
-    ``VISPLOTBENCH_TMPDIR`` if set; else ``/dev/shm`` when it is a writable tmpfs, so that job files
-    (sources, PNGs of several MB) never reach a disk: on a disk-backed ``/tmp`` their writeback cost
-    about 13 ms of kernel CPU per Vega-Lite job. Files a job writes there are charged to its memory
-    cgroup, like its other memory.
+    ``VISPLOTBENCH_TMPDIR`` if set; else ``/dev/shm`` when it is a writable tmpfs with at least
+    ``SCRATCH_MIN_FREE`` free (Docker's default 64 MiB is too small for a page of pixels), so that
+    job files (sources, images of several MB) never reach a disk: on a disk-backed ``/tmp`` their
+    writeback cost about 13 ms of kernel CPU per Vega-Lite job. Files a job writes there are charged
+    to its memory cgroup, like its other memory.
     """
     chosen = os.environ.get("VISPLOTBENCH_TMPDIR")
     if chosen:
@@ -119,7 +123,10 @@ def scratch_dir() -> str | None:
             tmpfs = any(line.split()[1:3] == [shm, "tmpfs"] for line in mounts)
     except OSError:
         tmpfs = False
-    return shm if tmpfs and os.access(shm, os.W_OK | os.X_OK) else None
+    if not tmpfs or not os.access(shm, os.W_OK | os.X_OK):
+        return None
+    free = os.statvfs(shm)
+    return shm if free.f_bavail * free.f_frsize >= SCRATCH_MIN_FREE else None
 
 
 def bwrap_path() -> str:
