@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   texlive-latex-base texlive-latex-recommended texlive-pictures texlive-latex-extra
-  poppler-utils lilypond asymptote chromium bubblewrap xvfb xauth
+  poppler-utils lilypond asymptote chromium chromium-headless-shell bubblewrap xvfb xauth
   fonts-dejavu-core python3-venv
 )
 # Node: any installed node/npm will do (Debian's npm package conflicts with NodeSource's nodejs).

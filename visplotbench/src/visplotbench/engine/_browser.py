@@ -3,7 +3,9 @@
 The Mermaid and HTML renderers (and the Python renderer, for plotly/bokeh/pyecharts/altair HTML,
 through ``screenshot_html``) share one Chromium driven by Playwright's async API on a dedicated
 thread with its own event loop; callers on any thread submit coroutines (``BrowserHost.call``).
-Start-up (~1 s) is paid once; a job costs a navigation, a settle and a screenshot. Chromium is
+Start-up (~1 s) is paid once; a job costs a navigation, a settle and a screenshot. The binary is
+Debian's ``chromium-headless-shell`` when installed (no browser UI: a third less CPU per HTML job,
+see ``chromium_path``), else the full ``chromium``. Chromium is
 always started through a small launcher script that merges the ``--disable-features`` switches
 (Playwright's and ``DISABLED_FEATURES``: Chromium would apply only the last one); the features
 turned off save CPU (a new frame host per navigation, the address bar's WebUI popup) and change
@@ -124,7 +126,7 @@ _MERGE_FEATURES = (
     "esac; done\n"
 )
 _FIX = (
-    "Fix: apt-get install chromium bubblewrap (or `make install`), then run `visplotbench doctor`; "
+    "Fix: apt-get install chromium-headless-shell bubblewrap (or `make install`), then run `visplotbench doctor`; "
     "set VISPLOTBENCH_CHROMIUM to use another Chromium binary."
 )
 
@@ -1035,10 +1037,19 @@ def _asset_server(srv: Path) -> tuple[str, str, list[str]] | None:
 
 
 def chromium_path() -> str:
-    """The Chromium binary: $VISPLOTBENCH_CHROMIUM, Debian's real binary, or chromium on PATH."""
+    """The Chromium binary: $VISPLOTBENCH_CHROMIUM, Debian's headless shell, Debian's full Chromium,
+    or chromium on PATH.
+
+    The headless shell (Debian's ``chromium-headless-shell``, what Playwright itself uses headless)
+    is the same Blink without a browser UI: measured on the task set's HTML pages it needs 0.26
+    CPU-s per job against 0.38 for the full browser, whose hidden window still redraws its toolbar
+    and tab strip on every navigation. Pixels are the same except canvas text anti-aliasing.
+    """
     candidates = [
         os.environ.get("VISPLOTBENCH_CHROMIUM", ""),
+        "/usr/lib/chromium/chromium-headless-shell",
         "/usr/lib/chromium/chromium",
+        shutil.which("chromium-headless-shell") or "",
         shutil.which("chromium") or "",
         shutil.which("chromium-browser") or "",
     ]
