@@ -598,8 +598,8 @@ class TabPool:
     async def _acquire(self) -> Tab:
         while self._free:
             tab = self._free.pop()
-            resumed = not tab.paused or await tab.animate(True)
-            if self.host.connected(tab.generation) and not tab.crashed and resumed:
+            usable = self.host.connected(tab.generation) and not tab.crashed
+            if usable and (not tab.paused or await tab.animate(True)):
                 return tab
             await tab.close()
         tab = await self.host.new_tab(scale=self.scale)

@@ -183,11 +183,11 @@ def job_files(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if stat.S_ISREG(p.lstat().st_mode)]
 
 
-def checked_png(path: Path) -> Image.Image:
-    """A PNG the job wrote, decoded once (flattened on white); ValueError (the program's fault) if bad."""
-    data = read_job_file(path)
+def checked_png(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Image.Image:
+    """An image file the job wrote, decoded once (flattened on white); ValueError (the program's fault) if bad."""
+    data = read_job_file(path, max_bytes)
     if data is None:
-        raise ValueError(f"{path.name} is not a regular file of at most {MAX_FILE_BYTES // 2**20} MiB.")
+        raise ValueError(f"{path.name} is not a regular file of at most {max_bytes // 2**20} MiB.")
     return load_png(data, path.name)
 
 

@@ -39,10 +39,10 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from visplotbench.engine._images import MAX_PIXELS, crop_to_content, load_png, read_job_file
+from visplotbench.engine._images import MAX_PIXELS, checked_png, crop_to_content
 from visplotbench.engine._sandbox import ProcessResult, bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
-from visplotbench.engine.renderers._base import Renderer, env_failure, finish
+from visplotbench.engine.renderers._base import Renderer, env_failure, finish, limit_message
 from visplotbench.engine.renderers._texformat import FormatCache, wanted_package
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class LatexRenderer(Renderer):
                     env=_ENV,
                     extra_ro=[str(fmt.parent)],
                 )
-            if proc is None or (proc.returncode != 0 and not _stopped(proc)):
+            if proc is None or (proc.returncode != 0 and not _stopped(proc, limits)):
                 proc = run_sandboxed(
                     ["/bin/sh", "-c", _SCRIPT, "sh", _HOOK, pages, ""], job_dir, limits, env=_ENV
                 )
@@ -155,9 +155,9 @@ class LatexRenderer(Renderer):
         )
 
 
-def _stopped(proc: ProcessResult) -> bool:
+def _stopped(proc: ProcessResult, limits: Limits) -> bool:
     """A run ended by a limit: running it again with the plain format would not change that."""
-    return proc.timed_out or proc.memory_exceeded or proc.output_flood or proc.pids_exceeded
+    return limit_message(proc, limits) is not None or proc.pids_exceeded
 
 
 def tex_error(log: str) -> str:
@@ -194,13 +194,7 @@ def _pngs(out_dir: Path) -> list[Image.Image]:
         match = re.fullmatch(r"page-(\d+)\.ppm", path.name)
         if match and stat.S_ISREG(path.lstat().st_mode):
             found.append((int(match.group(1)), path))
-    pages = []
-    for _, path in sorted(found):
-        data = read_job_file(path, max_bytes=MAX_PIXELS * 3 + 64)  # uncompressed RGB
-        if data is None:
-            raise ValueError(f"{path.name} is not a regular file the size of a page.")
-        pages.append(load_png(data, path.name))
-    return pages
+    return [checked_png(path, max_bytes=MAX_PIXELS * 3 + 64) for _, path in sorted(found)]  # uncompressed RGB
 
 
 def _read_tail(path: Path, size: int = 32_000) -> str:
