@@ -143,3 +143,31 @@ def test_assets_dir_follows_the_environment(tmp_path, monkeypatch):
 def test_every_pin_is_exact():
     for asset in ASSETS:
         assert asset.version.count(".") == 2 and asset.version.replace(".", "").isdigit(), asset
+
+
+def test_the_asset_servers_copy_resolves_like_the_engine(root, tmp_path):
+    """The server in the browser's sandbox runs a copy of _cdn.py with only the standard library."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from visplotbench.engine.assets import package_table
+
+    shutil.copyfile(_cdn.__file__, tmp_path / "cdn.py")
+    (tmp_path / "packages.json").write_text(json.dumps(package_table()), encoding="utf-8")
+    urls = [url for url, _, _ in CASES] + BLOCKED
+    script = (
+        "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import cdn\n"
+        "cdn.use_table(json.load(open(Path(sys.argv[1]) / 'packages.json')))\n"
+        "for url in json.loads(sys.argv[3]):\n"
+        "    found = cdn.resolve(url, Path(sys.argv[2]))\n"
+        "    print(found if found is None else found.as_posix())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", script, str(tmp_path), str(root), json.dumps(urls)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    expected = [str(p.as_posix() if (p := _cdn.resolve(url)) else None) for url in urls]
+    assert out.stdout.splitlines() == expected
+    assert expected.count("None") == len(BLOCKED)

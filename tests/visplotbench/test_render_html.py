@@ -167,6 +167,36 @@ def test_a_pooled_page_stops_animating_between_jobs_and_resumes_for_the_next(nee
     assert idle == 0 and resumed > 0
 
 
+def test_libraries_come_from_the_http_cache_on_later_jobs(need):
+    """Nothing is intercepted, so a tab's second page gets its chart library from Chromium's cache."""
+    need("html")
+    from visplotbench.engine._browser import Tab, TabPool, shared_browser
+
+    host = shared_browser().acquire()
+    key = ("test-cache", id(host))
+    lib = "https://cdn.jsdelivr.net/npm/chart.js@4.4.1/dist/chart.umd.min.js"
+    probe = "() => performance.getEntriesByType('resource').map(e => [e.name, e.transferSize])"
+
+    async def work(tab: Tab) -> list:
+        await tab.load_html(page(f'<script src="{lib}"></script>'))
+        return await tab.page.evaluate(probe)
+
+    async def two_jobs() -> tuple[list, list]:
+        pool = host.pool(key, lambda: TabPool(host, 1))
+        first, second = await pool.run(work, 20), await pool.run(work, 20)
+        return first.value, second.value
+
+    try:
+        if not host.call(lambda: host.browser(), 60) or not host.direct:
+            pytest.skip("needs the in-sandbox asset server (bubblewrap and openssl)")
+        first, second = host.call(two_jobs, 60)
+    finally:
+        host.release_pool(key)
+        host.release()
+    assert first == [[lib, first[0][1]]] and first[0][1] > 100_000  # downloaded
+    assert second == [[lib, 0]]  # from the cache
+
+
 def test_csv_values_are_typed():
     rows = csv_rows("name,count,share,zip,empty\nA,3,0.25,007,\nB,-12,1e3,10115,x\n")
     assert rows == [

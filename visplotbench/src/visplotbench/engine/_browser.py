@@ -18,17 +18,19 @@ Covered
     it over pipes. A page that escaped the browser would find no home directory, no project files
     and no network, not even the host's 127.0.0.1. A pids cgroup and a memory cgroup cap the whole
     browser (``BROWSER_MEMORY_MB``); V8's heap is capped per page (``JS_HEAP_MB``).
-  * Offline: every request of every page goes through ``context.route``. CDN URLs that ``_cdn``
-    knows are answered from the pinned npm copies; the job's own document from memory; everything
-    else (other hosts, relative URLs, ``file://``) is aborted and REPORTED as an error of the job.
-    WebSockets are intercepted and never connect; service workers are blocked; ``data:``/``blob:``
-    URLs stay usable. The pinned files reach Chromium from a tiny TLS server that runs INSIDE the
-    sandbox (its network namespace, a read-only view of the assets; ``route.continue_`` rewrites
-    the URL to it), because pushing megabytes through Playwright's pipes costs about a CPU-second
-    per Plotly.js page. Its certificate is made per launch and pinned with
-    ``--ignore-certificate-errors-spki-list``; without openssl the files are fulfilled from Python.
+  * Offline: Chromium's host-resolver rules send the job documents' hosts and the CDN hosts that
+    ``_cdn`` knows to the asset server (``_assetserver``), a tiny TLS server that runs INSIDE the
+    sandbox (its network namespace, read-only views of the assets and documents; its certificate
+    is made per launch and pinned with ``--ignore-certificate-errors-spki-list``). Every other
+    host resolves nowhere. Nothing is intercepted, so Chromium's HTTP cache keeps the chart
+    libraries between jobs. What the server cannot answer (a library or major that is not pinned,
+    a relative URL) is a 404, and every blocked or failed request is REPORTED as an error of the
+    job with its URL; ``file://`` is refused by Chromium and reported too. WebSockets to other
+    hosts fail the same way; service workers are blocked; ``data:``/``blob:`` URLs stay usable.
+    Without openssl (no server), Playwright intercepts every request (``context.route``) and
+    Python answers CDN URLs and the document and aborts the rest, with the same reports.
   * Isolation between jobs: each HTML job is a navigation to its own origin
-    (``https://j<N>.vpb.invalid/index.html``: a new document, no shared storage) on a pooled page;
+    (``https://j<N>-<random>.vpb.invalid/index.html``: a new document, no shared storage) on a pooled page;
     pages are recycled after ``MAX_JOBS_PER_TAB`` jobs and thrown away after a timeout or a crash
     (closing a page kills its renderer process, so ``while(true){}`` cannot linger).
   * Deterministic: fixed viewport and device scale factor, UTC, en-US, reduced motion. An init
@@ -51,6 +53,8 @@ Not covered
     ``VISPLOTBENCH_BROWSER_SANDBOX=0`` Chromium runs unsandboxed (only request interception keeps
     pages offline, and the assets are fulfilled from Python; its HOME is the launcher's temporary
     folder, removed when the browser stops).
+  * Pages of one tab share a browser context across jobs: a cookie set for the parent domain
+    (``vpb.invalid``) by one job is visible to the next job in that tab.
 """
 
 from __future__ import annotations
@@ -63,10 +67,9 @@ import contextlib
 import itertools
 import os
 import re
+import secrets
 import shlex
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -74,9 +77,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from visplotbench.engine import _cdn
+from visplotbench.engine._assetserver import (
+    ASSETS,
+    DOC_DOMAIN,
+    DOC_HOST,
+    DOCS,
+    SRV,
+    AssetServer,
+    host_rules,
+    served_by_server,
+)
+from visplotbench.engine._assetserver import prepare as prepare_asset_server
 from visplotbench.engine._images import MAX_SIDE
 from visplotbench.engine._sandbox import ProcessResult, scratch_dir
 from visplotbench.engine._types import EnvironmentProblem
@@ -98,10 +111,13 @@ MAX_JOBS_PER_TAB = 50
 JS_HEAP_MB = 2048
 BROWSER_MEMORY_MB = 6144
 BROWSER_MAX_PROCESSES = 4096  # the pids cgroup counts threads; Chromium runs many
-ASSET_PORT = 8443  # inside the browser's own network namespace
 _HTML_TYPE = "text/html; charset=utf-8"
 _SERVER_DOWN = "the browser's asset server did not answer"
-DOC_HOST = re.compile(r"https://j\d+\.vpb\.invalid/")
+# Request failures that mean the asset server is gone (not the page's doing).
+_SERVER_FAILURES = (
+    "ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET", "ERR_CONNECTION_CLOSED", "ERR_CONNECTION_FAILED",
+    "ERR_EMPTY_RESPONSE", "ERR_SSL_", "ERR_CERT_",
+)  # fmt: skip
 FLAGS = (
     "--headless --disable-gpu --disable-quic --no-first-run --disable-background-networking "
     "--disable-component-update --disable-sync --disable-dev-shm-usage --disable-extensions --disable-breakpad "
@@ -272,20 +288,20 @@ class Tab:
         self.crashed = False
         self.broken = False
         self.paused = False  # animation frames held while the tab waits in its pool
+        self.box: dict[str, float] | None = None  # the content's extent, measured when the page settled
         self.doc_url = ""
         self.doc_html = b""
         self.errors: dict[str, None] = {}  # ordered, de-duplicated
         self.console: list[str] = []
         self.pending: set[int] = set()
         self.local_files: set[str] = set()
-        self.via_server: set[str] = set()
         self.doc_file: Path | None = None
         self.env_trouble = ""
 
     def begin(self) -> None:
         """Clear the collectors for a new job."""
         self.errors, self.console, self.pending, self.local_files = {}, [], set(), set()
-        self.via_server, self.env_trouble = set(), ""
+        self.env_trouble = ""
         self.jobs += 1
 
     def end(self) -> None:
@@ -304,30 +320,14 @@ class Tab:
         url = request.url
         try:
             if url == self.doc_url and request.is_navigation_request():
-                if self.doc_file is not None:  # from the asset server: the page then counts as local
-                    target = f"{self.host.server_origin}/docs/{self.doc_file.name}"
-                    self.via_server.update((url, target))
-                    await route.continue_(url=target)
-                else:
-                    await route.fulfill(status=200, body=self.doc_html, headers={"content-type": _HTML_TYPE})
-                return
-            path = _cdn.resolve(url)
-            if path is not None and (target := self.host.asset_url(path)):
-                self.via_server.update((url, target))
-                await route.continue_(url=target)
+                await route.fulfill(status=200, body=self.doc_html, headers={"content-type": _HTML_TYPE})
                 return
             body, ctype = self.host.asset(url)
             if body is not None:
                 headers = {"content-type": ctype, "access-control-allow-origin": "*"}
                 await route.fulfill(status=200, body=body, headers=headers)
                 return
-            if _cdn.is_cdn_url(url) and missing_assets():
-                self.env_trouble = (
-                    f"{url} could not be answered because the pinned JavaScript libraries are not "
-                    "installed (fix: visplotbench assets install)"
-                )
-            else:
-                self.error(blocked_message(url))
+            self._blocked(url)
             await route.abort("blockedbyclient")
         except Exception:  # the page or context closed meanwhile
             pass
@@ -352,19 +352,39 @@ class Tab:
         if len(self.console) < CONSOLE_CAP + 1:
             self.console.append(f"[{kind}] {text}" if kind != "log" else text)
 
+    def _blocked(self, url: str) -> None:
+        """Report a request that offline rendering cannot answer (the environment's fault when the
+        pinned libraries are not installed)."""
+        if _cdn.is_cdn_url(url) and missing_assets():
+            self.env_trouble = (
+                f"{url} could not be answered because the pinned JavaScript libraries are not "
+                "installed (fix: visplotbench assets install)"
+            )
+        else:
+            self.error(blocked_message(url))
+
     def _on_request_failed(self, request: Any) -> None:
         self.pending.discard(id(request))
-        failure = request.failure or ""
-        if request.url in self.via_server and not failure.endswith("ERR_ABORTED"):
-            self.env_trouble = f"{_SERVER_DOWN} {request.url} ({failure})"
-            return
-        if "ERR_BLOCKED_BY_CLIENT" in failure:
-            return  # blocked by our route handler, which reported it
-        if request.url.startswith("file:"):
-            if request.url not in self.local_files:
-                self.error(f"Blocked request to a local file: {request.url} (pages cannot read local files)")
-        elif not failure.endswith("ERR_ABORTED"):
-            self.error(f"Request failed: {request.url} ({failure})")
+        failure, url = request.failure or "", request.url
+        if "ERR_BLOCKED_BY_CLIENT" in failure or failure.endswith("ERR_ABORTED"):
+            return  # blocked by our route handler, which reported it, or cancelled by the page
+        if url.startswith("file:"):
+            if url not in self.local_files:
+                self.error(f"Blocked request to a local file: {url} (pages cannot read local files)")
+        elif not self.host.direct:
+            self.error(f"Request failed: {url} ({failure})")
+        elif not served_by_server(url):
+            self.error(blocked_message(url))  # a host that resolves nowhere: pages render offline
+        elif any(code in failure for code in _SERVER_FAILURES):
+            self.env_trouble = f"{_SERVER_DOWN} {url} ({failure})"
+        else:  # e.g. a cross-origin read that CORS refused
+            self.error(f"Request failed: {url} ({failure})")
+
+    def _on_response(self, response: Any) -> None:
+        # The asset server answers 404 for what it cannot serve: a CDN file that is not pinned, or
+        # a relative URL on the document's host (there are no files next to the document).
+        if response.status == 404 and response.url != self.doc_url:
+            self._blocked(response.url)
 
     def _on_crash(self, _page: Any) -> None:
         self.crashed = True
@@ -375,17 +395,22 @@ class Tab:
         page.on("requestfinished", lambda r: self.pending.discard(id(r)))
         page.on("requestfailed", self._on_request_failed)
         page.on("crash", self._on_crash)
+        if self.host.direct:
+            page.on("response", self._on_response)
 
     # --- what jobs do ---------------------------------------------------------------------
     async def load_html(self, html: str) -> None:
         """Navigate to a new origin whose document is ``html`` and wait until the page is ready."""
-        n = next(self.host.counter)
-        self.doc_url = f"https://j{n}.vpb.invalid/index.html"
+        # A new origin per job (no shared storage); the token keeps other jobs from naming it.
+        label = f"j{next(self.host.counter)}-{secrets.token_hex(6)}"
+        self.doc_url = f"https://{label}.{DOC_DOMAIN}/index.html"
         self.doc_html = html.encode("utf-8")
-        if self.host.docs_dir is not None:
-            self.doc_file = self.host.docs_dir / f"j{n}.html"
+        if self.host.direct and self.host.docs_dir is not None:
+            self.doc_file = self.host.docs_dir / f"{label}.html"
             self.doc_file.write_bytes(self.doc_html)
+        self.box = None
         await self.page.goto(self.doc_url, wait_until="load", timeout=0)
+        self.paused = False  # a new document: its frames run (see TabPool's pause_idle)
         await self.settle()
 
     async def settle(self) -> None:
@@ -393,14 +418,15 @@ class Tab:
 
         Ready: no request in flight (waited for up to IDLE_MAX_S), the document at least
         SETTLE_VIRTUAL_MS of page time old, and no DOM change for QUIET_MS; a page that never stops
-        changing is taken after SETTLE_MAX_S. The waiting happens in the page (one round trip).
+        changing is taken after SETTLE_MAX_S. The waiting happens in the page, which then also
+        measures the content (``page_region``): one round trip.
         """
         args = [SETTLE_VIRTUAL_MS / CLOCK_SPEED, QUIET_MS, SETTLE_MAX_S * 1000]
         idle_until = time.monotonic() + IDLE_MAX_S
         for _ in range(20):
             while self.pending and time.monotonic() < idle_until:
                 await asyncio.sleep(0.015)
-            await self.page.evaluate("([a, b, c]) => globalThis.__vpbSettle && __vpbSettle(a, b, c)", args)
+            self.box = await self.page.evaluate(_SETTLE_AND_MEASURE, args)
             # The evaluation is also a barrier: requests the page started before it have been
             # reported by now; if there are some, wait for them and for quiet again.
             if not self.pending or time.monotonic() >= idle_until:
@@ -430,7 +456,7 @@ class Tab:
     async def page_region(self, width: int | None = None, height: int | None = None) -> dict[str, float]:
         """Finish CSS animations, then the region of the document with content: at least the
         viewport's width, as tall as the content."""
-        box = await self.page.evaluate(_CONTENT_BOX)
+        box = self.box or await self.page.evaluate(_CONTENT_BOX)
         w = width or min(max(VIEWPORT[0], box["width"]), MAX_CAPTURE_PX)
         h = height or min(max(box["height"], 1), MAX_CAPTURE_PX)
         return {"x": 0, "y": 0, "width": w, "height": h}
@@ -477,6 +503,12 @@ _CONTENT_BOX = """async () => {
   }
   return { width: Math.ceil(right + window.scrollX), height: Math.ceil(bottom + window.scrollY) };
 }"""
+
+
+_SETTLE_AND_MEASURE = (
+    "async ([a, b, c]) => { if (globalThis.__vpbSettle) await __vpbSettle(a, b, c); "
+    f"return await ({_CONTENT_BOX})(); }}"
+)
 
 
 def blocked_message(url: str) -> str:
@@ -530,7 +562,9 @@ class TabPool:
         pause_idle: bool = True,
     ):
         self.host, self.size, self.scale, self.setup, self.max_jobs = host, size, scale, setup, max_jobs
-        self.pause_idle = pause_idle  # hold a page's animation frames while it waits (see Tab.animate)
+        # Hold a page's animation frames while it waits (see Tab.animate); the next job's
+        # navigation (Tab.load_html) ends the pause, so only pools whose jobs navigate may use it.
+        self.pause_idle = pause_idle
         self._free: list[Tab] = []
         self._sem: asyncio.Semaphore | None = None
 
@@ -542,6 +576,8 @@ class TabPool:
             self._sem = asyncio.Semaphore(self.size)
         async with self._sem:
             start = time.monotonic()
+            if self.host.assets_moved():  # the asset server serves the folder it was started with
+                await self.host.restart()
             try:
                 tab = await self._acquire()
             except EnvironmentProblem as exc:
@@ -557,7 +593,7 @@ class TabPool:
                 tab.broken = True
                 if "crash" in str(exc).lower() or tab.crashed:
                     await asyncio.sleep(0.3)  # a dying browser takes its pages along: who went first?
-                if self.host.server_origin and "ERR_CONNECTION" in str(exc) and not tab.env_trouble:
+                if self.host.direct and "ERR_CONNECTION" in str(exc) and not tab.env_trouble:
                     tab.env_trouble = f"{_SERVER_DOWN} ({_short(exc)})"
                 if tab.env_trouble:
                     pass
@@ -599,8 +635,8 @@ class TabPool:
         while self._free:
             tab = self._free.pop()
             usable = self.host.connected(tab.generation) and not tab.crashed
-            if usable and (not tab.paused or await tab.animate(True)):
-                return tab
+            if usable:
+                return tab  # a paused page stays paused: the job's navigation replaces it
             await tab.close()
         tab = await self.host.new_tab(scale=self.scale)
         try:
@@ -655,8 +691,10 @@ class BrowserHost:
         self._wrapper_dir: str | None = None
         self._assets: dict[Path, bytes] = {}
         self._asset_bytes = 0
-        self._spki = ""
-        self.server_origin = ""  # the in-sandbox asset server, or "" (assets are fulfilled from Python)
+        self._server: AssetServer | None = None
+        # True: pages get everything from the in-sandbox asset server (``_assetserver``), no request
+        # is intercepted; False: Playwright intercepts every request and Python answers it (slower).
+        self.direct = False
         self.docs_dir: Path | None = None
         self.assets_root = assets_dir().resolve()
         self.version = ""
@@ -758,8 +796,11 @@ class BrowserHost:
         args = [*FLAGS, "--disable-features=" + ",".join(DISABLED_FEATURES)]
         if os.environ.get("VISPLOTBENCH_BROWSER_SANDBOX", "1") != "0":
             executable = self._sandbox_wrapper(chromium)
-            if self._spki:
-                args.append(f"--ignore-certificate-errors-spki-list={self._spki}")
+            if self._server is not None:
+                args += [
+                    f"--ignore-certificate-errors-spki-list={self._server.spki}",
+                    f"--host-resolver-rules={host_rules()}",
+                ]
         else:
             executable = self._plain_wrapper(chromium)
         self._pw = await async_playwright().start()
@@ -797,23 +838,21 @@ class BrowserHost:
         launch = _launch_script(chromium)
         command = ["/bin/sh", "-c", launch, "sh"]
         binds: list[tuple[Path, str]] = []
-        self._spki, self.server_origin, self.docs_dir = "", "", None
-        server = _asset_server(srv) if self.assets_root.is_dir() else None
-        ro: list[str] = []
+        self._server, self.direct, self.docs_dir = None, False, None
+        server = prepare_asset_server(srv) if self.assets_root.is_dir() else None
         if server is not None:
-            python, self._spki, ro = server
-            binds = [(srv, "/vpb/srv"), (docs, "/vpb/docs"), (self.assets_root, "/vpb/assets")]
+            binds = [(srv, SRV), (docs, DOCS), (self.assets_root, ASSETS)]
             ready = "/tmp/.vpb-asset-server-ready"
             start = (
-                f"{shlex.quote(python)} -I -S /vpb/srv/server.py {ASSET_PORT} {ready} &\n"
+                f"{server.command(ready)}\n"
                 f"i=0; while [ ! -e {ready} ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done\n" + launch
             )
             command = ["/bin/sh", "-c", start, "sh"]
-            self.server_origin, self.docs_dir = f"https://127.0.0.1:{ASSET_PORT}", docs
+            self._server, self.direct, self.docs_dir = server, True, docs
         argv = bwrap_argv(
             command,
             home,
-            extra_ro=ro,
+            extra_ro=server.read_only if server is not None else [],
             # Our folders get fixed paths inside (they are host temp dirs with random names).
             binds=binds,
             tmpfs_mb=2048,
@@ -847,12 +886,13 @@ class BrowserHost:
             )
             tab = Tab(self, context, generation, scale=scale)
             await context.add_init_script(INIT_SCRIPT)
-            await context.route("**/*", tab._route)
+            if not self.direct:  # no asset server: Playwright intercepts, Python answers or blocks
+                await context.route("**/*", tab._route)
 
-            async def on_websocket(ws: Any) -> None:
-                await _refuse_websocket(tab, ws)
+                async def on_websocket(ws: Any) -> None:
+                    await _refuse_websocket(tab, ws)
 
-            await context.route_web_socket(re.compile(".*"), on_websocket)
+                await context.route_web_socket(re.compile(".*"), on_websocket)
             tab.page = await context.new_page()
             tab.attach(tab.page)
             context.on("page", lambda p: asyncio.ensure_future(_close_popup(tab, p)))
@@ -866,16 +906,6 @@ class BrowserHost:
                     f"Chromium stopped while opening a page: {_short(exc)}. {_FIX}"
                 ) from exc
             raise
-
-    def asset_url(self, path: Path) -> str:
-        """The asset server's URL for an installed file, or '' when it must be fulfilled from Python."""
-        if not self.server_origin:
-            return ""
-        try:
-            rel = path.relative_to(self.assets_root)
-        except ValueError:
-            return ""
-        return f"{self.server_origin}/assets/{quote(rel.as_posix())}"
 
     def asset(self, url: str) -> tuple[bytes | None, str]:
         """The bytes and content type answering a CDN URL, or (None, '') when it must be blocked."""
@@ -892,6 +922,10 @@ class BrowserHost:
             self._asset_bytes += len(body)
         return body, _cdn.content_type(path)
 
+    def assets_moved(self) -> bool:
+        """True when the browser runs and ``assets_dir()`` is no longer the folder it was started with."""
+        return self._browser is not None and assets_dir().resolve() != self.assets_root
+
     async def restart(self) -> None:
         """Kill the browser; the next job starts a new one (its old tabs are discarded)."""
         if self._launching is None:
@@ -907,7 +941,7 @@ class BrowserHost:
         browser, pw, self._browser, self._pw = self._browser, self._pw, None, None
         cgroup, wrapper_dir, self._cgroup, self._wrapper_dir = self._cgroup, self._wrapper_dir, None, None
         self._generation += 1
-        self.server_origin, self.docs_dir, self._spki = "", None, ""
+        self._server, self.direct, self.docs_dir = None, False, None
         try:
             for pool in list(self.pools.values()):
                 with contextlib.suppress(Exception):
@@ -958,82 +992,6 @@ async def _close_popup(tab: Tab, page: Any) -> None:
     if page is not tab.page:
         with contextlib.suppress(Exception):
             await page.close()
-
-
-# The asset server runs inside the browser's sandbox (same network namespace, read-only view of the
-# assets): Chromium fetches libraries from it over loopback TLS, which costs a few milliseconds,
-# instead of receiving megabytes through Playwright's pipes (about a CPU-second for Plotly.js).
-_SERVER = """import http.server, os, ssl, sys, urllib.parse
-port, ready = int(sys.argv[1]), sys.argv[2]
-TYPES = CONTENT_TYPES
-ROOTS = (("/assets/", "/vpb/assets"), ("/docs/", "/vpb/docs"))
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):
-        path = urllib.parse.unquote(self.path.split("?", 1)[0])
-        for prefix, root in ROOTS:
-            full = os.path.realpath(os.path.join(root, path[len(prefix):]))
-            if path.startswith(prefix) and full.startswith(root + os.sep) and os.path.isfile(full):
-                with open(full, "rb") as f:
-                    data = f.read()
-                self.send_response(200)
-                self.send_header("Content-Type", TYPES.get(os.path.splitext(full)[1].lower(), "application/octet-stream"))
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Access-Control-Allow-Origin", "*")
-                self.end_headers()
-                self.wfile.write(data)
-                return
-        self.send_error(404)
-
-    def log_message(self, *args):
-        pass
-
-server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain("/vpb/srv/cert.pem", "/vpb/srv/key.pem")
-server.socket = context.wrap_socket(server.socket, server_side=True)
-open(ready, "w").close()
-server.serve_forever()
-"""
-
-
-def _asset_server(srv: Path) -> tuple[str, str, list[str]] | None:
-    """Prepare the in-sandbox asset server in ``srv``: (python, certificate SPKI hash, read-only paths).
-
-    None when it cannot run here (no openssl): assets are then fulfilled from Python (slower).
-    """
-    import hashlib
-    import json
-
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        return None
-    cert, key = srv / "cert.pem", srv / "key.pem"
-    try:
-        subprocess.run(
-            [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", str(key), "-out", str(cert), "-days", "3650", "-subj", "/CN=127.0.0.1",
-             "-addext", "subjectAltName=IP:127.0.0.1"],
-            check=True, capture_output=True, timeout=30, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        pem = subprocess.run(
-            [openssl, "x509", "-in", str(cert), "-pubkey", "-noout"],
-            check=True, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    # A PEM public key is the base64 of the SubjectPublicKeyInfo whose SHA-256 Chromium pins.
-    der = base64.b64decode("".join(line for line in pem.splitlines() if not line.startswith("-----")))
-    spki = base64.b64encode(hashlib.sha256(der).digest()).decode()
-    (srv / "server.py").write_text(
-        _SERVER.replace("CONTENT_TYPES", json.dumps(_cdn.CONTENT_TYPES)), encoding="utf-8"
-    )
-    if os.access("/usr/bin/python3", os.X_OK):
-        return "/usr/bin/python3", spki, []
-    python = os.path.realpath(sys.executable)
-    return python, spki, [sys.base_prefix, os.path.dirname(python)]
 
 
 def chromium_path() -> str:

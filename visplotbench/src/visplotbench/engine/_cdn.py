@@ -25,6 +25,9 @@ Recognised forms:
 Not supported (the request is blocked and reported): Google Charts (``www.gstatic.com/charts/
 loader.js`` downloads its modules at run time from Google and has no npm release), Google Fonts,
 and every library not listed in ``assets.ASSETS``.
+
+The module imports only the standard library at the top: the browser's asset server (``_assetserver``)
+runs a copy of it inside the browser's sandbox, where it knows the packages from ``use_table``.
 """
 
 from __future__ import annotations
@@ -34,8 +37,6 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-
-from visplotbench.engine.assets import assets_dir, installed
 
 # URL package names -> the npm package installed under assets.
 _PACKAGES = {
@@ -85,6 +86,8 @@ _DATA_PACKAGES = {"world-atlas", "us-atlas", "vega-datasets"}
 _JSDELIVR_HOSTS = {"cdn.jsdelivr.net", "fastly.jsdelivr.net", "gcore.jsdelivr.net", "testingcf.jsdelivr.net"}
 _UNPKG_HOSTS = {"unpkg.com", "www.unpkg.com", "npmcdn.com"}
 _OTHER_HOSTS = {"cdnjs.cloudflare.com", "d3js.org", "www.d3js.org", "cdn.plot.ly", "assets.pyecharts.org"}
+# Every host ``resolve`` answers for (the browser sends these, and only these, to the asset server).
+HOSTS = tuple(sorted(_JSDELIVR_HOSTS | _UNPKG_HOSTS | _OTHER_HOSTS | {"vega.github.io"}))
 _NPM_PATH = re.compile(r"^/(?P<pkg>(?:@[^/@]+/)?[^/@]+)(?:@(?P<ver>[^/]*))?(?P<file>/.*)?$")
 _D3JS = re.compile(r"^/d3(?:\.v(?P<major>\d+))?(?:\.min)?\.js$")
 _PLOTLY_CDN = re.compile(
@@ -96,9 +99,36 @@ _MAJOR = re.compile(r"^[\^~=v]*(\d+)")
 _SOURCE_DIRS = ("dist", "build", "")
 
 
+# (package name, major, package folder relative to the assets root) of every pinned package, for
+# the copy of this module in the asset server; None: ask ``visplotbench.engine.assets``.
+_TABLE: list[tuple[str, int, str]] | None = None
+
+
+def use_table(table: list[tuple[str, int, str]]) -> None:
+    """Know the pinned packages from ``table`` instead of ``visplotbench.engine.assets`` (see
+    ``assets.package_table``); for the copy of this module that runs without the package."""
+    global _TABLE
+    _TABLE = [(name, int(major), rel) for name, major, rel in table]
+    clear_cache()
+
+
+def _installed(name: str, root: Path) -> dict[int, Path]:
+    """Major version -> package folder, for every installed major of npm package ``name``."""
+    if _TABLE is None:
+        from visplotbench.engine.assets import installed
+
+        return installed(name, root)
+    found = {major: root / rel for pkg, major, rel in _TABLE if pkg == name}
+    return {major: path for major, path in found.items() if (path / "package.json").is_file()}
+
+
 def resolve(url: str, root: Path | None = None) -> Path | None:
     """The local file that answers ``url``, or ``None`` when the URL must be blocked."""
-    return _resolve(url, str(root or assets_dir()))
+    if root is None:
+        from visplotbench.engine.assets import assets_dir
+
+        root = assets_dir()
+    return _resolve(url, str(root))
 
 
 @lru_cache(maxsize=4096)
@@ -180,7 +210,7 @@ def _file_in(
     name: str, major: int | None, file: str, root: Path, *, cdn: str = "jsdelivr", by_name: bool = False
 ) -> Path | None:
     """A file of the installed package ``name`` at ``major`` (newest when None)."""
-    versions = installed(name, root)
+    versions = _installed(name, root)
     if not versions:
         return None
     if major is None:

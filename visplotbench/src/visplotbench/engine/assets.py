@@ -118,6 +118,11 @@ def package_dir(asset: Asset, root: Path | None = None) -> Path:
     return (root or assets_dir()) / asset.tree / "node_modules" / asset.alias
 
 
+def package_table() -> list[tuple[str, int, str]]:
+    """(npm name, major, folder relative to the assets root) of every pinned package, installed or not."""
+    return [(a.name, a.major, f"{a.tree}/node_modules/{a.alias}") for a in ASSETS]
+
+
 def installed(name: str, root: Path | None = None) -> dict[int, Path]:
     """Major version -> package directory, for every installed major of npm package ``name``."""
     found: dict[int, Path] = {}
