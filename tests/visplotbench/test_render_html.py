@@ -167,6 +167,38 @@ def test_a_pooled_page_stops_animating_between_jobs_and_resumes_for_the_next(nee
     assert idle == 0 and resumed > 0
 
 
+def test_a_paused_page_runs_again_when_its_pool_does_not_navigate(need):
+    """Warm pages that draw without a navigation (plotly from Python) must get frames again."""
+    need("html")
+    import asyncio
+
+    from visplotbench.engine._browser import Tab, TabPool, shared_browser
+
+    host = shared_browser().acquire()
+    key = ("test-no-navigation", id(host))
+    next_frame = "() => new Promise(done => requestAnimationFrame(() => done(true)))"
+
+    async def load(tab: Tab) -> bool:
+        await tab.load_html(page(""))
+        return True
+
+    async def draw(tab: Tab) -> bool:
+        return await asyncio.wait_for(tab.page.evaluate(next_frame), 2)
+
+    async def jobs() -> tuple[bool, bool]:
+        pool = host.pool(key, lambda: TabPool(host, 1))
+        await pool.run(load, 20)
+        paused = pool._free[0].paused
+        return paused, (await pool.run(draw, 10)).value
+
+    try:
+        paused, drawn = host.call(jobs, 30)
+    finally:
+        host.release_pool(key)
+        host.release()
+    assert paused and drawn is True
+
+
 def test_libraries_come_from_the_http_cache_on_later_jobs(need):
     """Nothing is intercepted, so a tab's second page gets its chart library from Chromium's cache."""
     need("html")
@@ -343,7 +375,8 @@ def test_console_flood_is_capped(pool, need):
 def test_state_does_not_leak_between_jobs(pool, need):
     need("html")
     writer = page(
-        "<script>window.leaked = 1; localStorage.setItem('k', 'v'); document.cookie = 'c=1';</script>"
+        "<script>window.leaked = 1; localStorage.setItem('k', 'v'); document.cookie = 'c=1';"
+        "document.cookie = 'd=2; domain=vpb.invalid; path=/';</script>"
     )
     reader = page(
         "<script>console.log('SEEN', typeof window.leaked, localStorage.getItem('k'), document.cookie);</script>"

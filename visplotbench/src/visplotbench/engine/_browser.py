@@ -560,11 +560,13 @@ class TabPool:
         setup: Callable[[Tab], Awaitable[None]] | None = None,
         max_jobs: int = MAX_JOBS_PER_TAB,
         pause_idle: bool = True,
+        navigates: bool = False,
     ):
         self.host, self.size, self.scale, self.setup, self.max_jobs = host, size, scale, setup, max_jobs
-        # Hold a page's animation frames while it waits (see Tab.animate); the next job's
-        # navigation (Tab.load_html) ends the pause, so only pools whose jobs navigate may use it.
-        self.pause_idle = pause_idle
+        # Hold a page's animation frames while it waits (see Tab.animate). A paused page is resumed
+        # when its next job starts, unless the pool's jobs start with a navigation (``navigates``:
+        # Tab.load_html), which replaces the paused document anyway (one round trip less).
+        self.pause_idle, self.navigates = pause_idle, navigates
         self._free: list[Tab] = []
         self._sem: asyncio.Semaphore | None = None
 
@@ -635,8 +637,8 @@ class TabPool:
         while self._free:
             tab = self._free.pop()
             usable = self.host.connected(tab.generation) and not tab.crashed
-            if usable:
-                return tab  # a paused page stays paused: the job's navigation replaces it
+            if usable and (not tab.paused or self.navigates or await tab.animate(True)):
+                return tab
             await tab.close()
         tab = await self.host.new_tab(scale=self.scale)
         try:
@@ -1077,7 +1079,9 @@ def screenshot_html(
     host = shared_browser()
 
     async def job() -> PageShot:
-        pool = host.pool(("screenshot_html", scale), lambda: TabPool(host, concurrency, scale=scale))
+        pool = host.pool(
+            ("screenshot_html", scale), lambda: TabPool(host, concurrency, scale=scale, navigates=True)
+        )
 
         async def work(tab: Tab) -> bytes:
             await tab.load_html(html)

@@ -84,7 +84,9 @@ class HtmlRenderer(Renderer):
             return await tab.capture(await tab.page_region())
 
         async def run() -> Any:
-            pool = self.host.pool(self._pool_key, lambda: TabPool(self.host, self.max_concurrency))
+            pool = self.host.pool(
+                self._pool_key, lambda: TabPool(self.host, self.max_concurrency, navigates=True)
+            )
             return await pool.run(work, limits.wall_s)
 
         try:
