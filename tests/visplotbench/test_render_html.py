@@ -383,8 +383,8 @@ def test_state_does_not_leak_between_jobs(pool, need):
     )
     assert pool.render(RenderJob("html", writer)).status is RenderStatus.OK
     results = [pool.render(RenderJob("html", reader)) for _ in range(3)]  # whichever pooled page it lands on
-    for result in results:
-        assert "SEEN undefined null " in result.stdout + " ", result.stdout
+    for result in results:  # no global, no local storage, no cookie (not even one for the parent domain)
+        assert [line.strip() for line in result.stdout.splitlines()] == ["SEEN undefined null"], result.stdout
 
 
 # --- the shared browser -----------------------------------------------------------------------

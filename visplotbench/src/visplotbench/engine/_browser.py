@@ -30,7 +30,9 @@ Covered
     Without openssl (no server), Playwright intercepts every request (``context.route``) and
     Python answers CDN URLs and the document and aborts the rest, with the same reports.
   * Isolation between jobs: each HTML job is a navigation to its own origin
-    (``https://j<N>-<random>.vpb.invalid/index.html``: a new document, no shared storage) on a pooled page;
+    (``https://j<N>-<random>.vpb.invalid/index.html``: a new document, no shared storage; the
+    tab's cookies are deleted after each job, since one set for ``vpb.invalid`` would reach the next
+    job) on a pooled page;
     pages are recycled after ``MAX_JOBS_PER_TAB`` jobs and thrown away after a timeout or a crash
     (closing a page kills its renderer process, so ``while(true){}`` cannot linger).
   * Deterministic: fixed viewport and device scale factor, UTC, en-US, reduced motion. An init
@@ -53,8 +55,6 @@ Not covered
     ``VISPLOTBENCH_BROWSER_SANDBOX=0`` Chromium runs unsandboxed (only request interception keeps
     pages offline, and the assets are fulfilled from Python; its HOME is the launcher's temporary
     folder, removed when the browser stops).
-  * Pages of one tab share a browser context across jobs: a cookie set for the parent domain
-    (``vpb.invalid``) by one job is visible to the next job in that tab.
 """
 
 from __future__ import annotations
@@ -476,6 +476,16 @@ class Tab:
         self.paused = not on
         return True
 
+    async def forget_cookies(self) -> bool:
+        """Delete the cookies of this tab's context before its next job (each job has its own origin,
+        but a cookie set for the parent domain ``vpb.invalid`` would reach the next job). False when
+        the browser does not answer (the caller then drops the tab)."""
+        try:
+            await asyncio.wait_for(self.cdp.send("Network.clearBrowserCookies"), 5)
+        except Exception:
+            return False
+        return True
+
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.context.close(), 5)
@@ -658,6 +668,7 @@ class TabPool:
             healthy
             and tab.jobs < self.max_jobs
             and self.host.connected(tab.generation)
+            and (not self.navigates or await tab.forget_cookies())
             and (not self.pause_idle or await tab.animate(False))
         ):
             self._free.append(tab)
