@@ -415,6 +415,34 @@ def test_browser_killed_mid_job_is_an_environment_failure(pool, need, source):
     assert pool.render(RenderJob("html", source("html", "ok"))).status is RenderStatus.OK
 
 
+def test_asset_server_death_is_an_environment_failure(pool, need, source):
+    """The pages' only source of documents and libraries dies: the environment's fault, then it recovers."""
+    need("html")
+    import os
+    import signal
+
+    from visplotbench.engine._browser import shared_browser
+
+    assert pool.render(RenderJob("html", source("html", "ok"))).status is RenderStatus.OK
+    if not shared_browser().direct:
+        pytest.skip("needs the in-sandbox asset server (bubblewrap and openssl)")
+    servers = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"/vpb/srv/server.py" in f.read().split(b"\0"):  # its own argv, not a launcher's script
+                    servers.append(int(pid))
+        except OSError:
+            pass
+    assert servers
+    for pid in servers:
+        os.kill(pid, signal.SIGKILL)
+    result = pool.render(RenderJob("html", source("html", "ok")))
+    assert result.status is RenderStatus.ENV_FAILURE, (result.status, result.error)
+    assert "asset server" in result.error and "not the program's fault" in result.error
+    assert pool.render(RenderJob("html", source("html", "ok"))).status is RenderStatus.OK
+
+
 def test_launcher_merges_disable_features_switches():
     """Chromium honours only the last --disable-features: Playwright's list and ours must both apply."""
     import subprocess
