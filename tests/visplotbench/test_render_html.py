@@ -132,23 +132,34 @@ def test_force_layout_settles_and_is_deterministic(pool, need):
 # --- data injection ---------------------------------------------------------------------------
 
 
-def test_a_pooled_page_stops_animating_between_jobs_and_resumes_for_the_next(need):
-    """A page that animates forever must not spin a core while it waits in its pool."""
+@pytest.fixture
+def own_pool(need):
+    """The shared browser and a getter for a one-page TabPool of this test's own (loop thread only)."""
     need("html")
-    import asyncio
-
-    from visplotbench.engine._browser import Tab, TabPool, shared_browser
+    from visplotbench.engine._browser import TabPool, shared_browser
 
     host = shared_browser().acquire()
-    key = ("test-pause", id(host))
+    key = ("test-own-pool", id(host))
+    try:
+        yield host, lambda: host.pool(key, lambda: TabPool(host, 1))
+    finally:
+        host.release_pool(key)
+        host.release()
+
+
+def test_a_pooled_page_stops_animating_between_jobs_and_resumes_for_the_next(own_pool):
+    """A page that animates forever must not spin a core while it waits in its pool."""
+    import asyncio
+
+    host, get_pool = own_pool
     loop = "<script>window.n = 0; (function f() { n++; requestAnimationFrame(f); })();</script>"
 
-    async def work(tab: Tab) -> bytes:
+    async def work(tab) -> bytes:
         await tab.load_html(page(loop))
         return b""
 
     async def frames_while_idle_then_after_resume() -> tuple[int, int]:
-        pool = host.pool(key, lambda: TabPool(host, 1))
+        pool = get_pool()
         await pool.run(work, 20)
         (tab,) = pool._free
         assert tab.paused
@@ -159,72 +170,52 @@ def test_a_pooled_page_stops_animating_between_jobs_and_resumes_for_the_next(nee
         await asyncio.sleep(0.3)
         return idle, await tab.page.evaluate("n") - before
 
-    try:
-        idle, resumed = host.call(frames_while_idle_then_after_resume, 30)
-    finally:
-        host.release_pool(key)
-        host.release()
+    idle, resumed = host.call(frames_while_idle_then_after_resume, 30)
     assert idle == 0 and resumed > 0
 
 
-def test_a_paused_page_runs_again_when_its_pool_does_not_navigate(need):
+def test_a_paused_page_runs_again_when_its_pool_does_not_navigate(own_pool):
     """Warm pages that draw without a navigation (plotly from Python) must get frames again."""
-    need("html")
     import asyncio
 
-    from visplotbench.engine._browser import Tab, TabPool, shared_browser
-
-    host = shared_browser().acquire()
-    key = ("test-no-navigation", id(host))
+    host, get_pool = own_pool
     next_frame = "() => new Promise(done => requestAnimationFrame(() => done(true)))"
 
-    async def load(tab: Tab) -> bool:
+    async def load(tab) -> bool:
         await tab.load_html(page(""))
         return True
 
-    async def draw(tab: Tab) -> bool:
+    async def draw(tab) -> bool:
         return await asyncio.wait_for(tab.page.evaluate(next_frame), 2)
 
     async def jobs() -> tuple[bool, bool]:
-        pool = host.pool(key, lambda: TabPool(host, 1))
+        pool = get_pool()
         await pool.run(load, 20)
         paused = pool._free[0].paused
         return paused, (await pool.run(draw, 10)).value
 
-    try:
-        paused, drawn = host.call(jobs, 30)
-    finally:
-        host.release_pool(key)
-        host.release()
+    paused, drawn = host.call(jobs, 30)
     assert paused and drawn is True
 
 
-def test_libraries_come_from_the_http_cache_on_later_jobs(need):
+def test_libraries_come_from_the_http_cache_on_later_jobs(own_pool):
     """Nothing is intercepted, so a tab's second page gets its chart library from Chromium's cache."""
-    need("html")
-    from visplotbench.engine._browser import Tab, TabPool, shared_browser
-
-    host = shared_browser().acquire()
-    key = ("test-cache", id(host))
+    host, get_pool = own_pool
     lib = "https://cdn.jsdelivr.net/npm/chart.js@4.4.1/dist/chart.umd.min.js"
     probe = "() => performance.getEntriesByType('resource').map(e => [e.name, e.transferSize])"
 
-    async def work(tab: Tab) -> list:
+    async def work(tab) -> list:
         await tab.load_html(page(f'<script src="{lib}"></script>'))
         return await tab.page.evaluate(probe)
 
     async def two_jobs() -> tuple[list, list]:
-        pool = host.pool(key, lambda: TabPool(host, 1))
+        pool = get_pool()
         first, second = await pool.run(work, 20), await pool.run(work, 20)
         return first.value, second.value
 
-    try:
-        if not host.call(lambda: host.browser(), 60) or not host.direct:
-            pytest.skip("needs the in-sandbox asset server (bubblewrap and openssl)")
-        first, second = host.call(two_jobs, 60)
-    finally:
-        host.release_pool(key)
-        host.release()
+    if not host.call(lambda: host.browser(), 60) or not host.direct:
+        pytest.skip("needs the in-sandbox asset server (bubblewrap and openssl)")
+    first, second = host.call(two_jobs, 60)
     assert first == [[lib, first[0][1]]] and first[0][1] > 100_000  # downloaded
     assert second == [[lib, 0]]  # from the cache
 

@@ -112,14 +112,19 @@ def use_table(table: list[tuple[str, int, str]]) -> None:
     clear_cache()
 
 
-def _installed(name: str, root: Path) -> dict[int, Path]:
-    """Major version -> package folder, for every installed major of npm package ``name``."""
-    if _TABLE is None:
-        from visplotbench.engine.assets import installed
-
-        return installed(name, root)
-    found = {major: root / rel for pkg, major, rel in _TABLE if pkg == name}
+def installed_majors(table: list[tuple[str, int, str]], name: str, root: Path) -> dict[int, Path]:
+    """Major version -> package folder under ``root``, for every installed major of npm package
+    ``name`` in ``table`` (see ``assets.package_table``)."""
+    found = {major: root / rel for pkg, major, rel in table if pkg == name}
     return {major: path for major, path in found.items() if (path / "package.json").is_file()}
+
+
+def _installed(name: str, root: Path) -> dict[int, Path]:
+    if _TABLE is None:
+        from visplotbench.engine.assets import package_table
+
+        return installed_majors(package_table(), name, root)
+    return installed_majors(_TABLE, name, root)
 
 
 def resolve(url: str, root: Path | None = None) -> Path | None:

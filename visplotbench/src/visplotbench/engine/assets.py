@@ -113,25 +113,25 @@ def assets_dir() -> Path:
     return Path(cache).expanduser() / "visplotbench" / "assets"
 
 
+def _folder(asset: Asset) -> str:
+    return f"{asset.tree}/node_modules/{asset.alias}"
+
+
 def package_dir(asset: Asset, root: Path | None = None) -> Path:
     """The directory of one installed package (it may not exist yet)."""
-    return (root or assets_dir()) / asset.tree / "node_modules" / asset.alias
+    return (root or assets_dir()) / _folder(asset)
 
 
 def package_table() -> list[tuple[str, int, str]]:
     """(npm name, major, folder relative to the assets root) of every pinned package, installed or not."""
-    return [(a.name, a.major, f"{a.tree}/node_modules/{a.alias}") for a in ASSETS]
+    return [(a.name, a.major, _folder(a)) for a in ASSETS]
 
 
 def installed(name: str, root: Path | None = None) -> dict[int, Path]:
     """Major version -> package directory, for every installed major of npm package ``name``."""
-    found: dict[int, Path] = {}
-    for asset in ASSETS:
-        if asset.name == name:
-            path = package_dir(asset, root)
-            if (path / "package.json").is_file():
-                found[asset.major] = path
-    return found
+    from visplotbench.engine._cdn import installed_majors
+
+    return installed_majors(package_table(), name, root or assets_dir())
 
 
 def mermaid_js(major: int = MERMAID_MAJOR) -> Path:
