@@ -163,12 +163,12 @@ def test_a_pooled_page_stops_animating_between_jobs_and_resumes_for_the_next(own
         await pool.run(work, 20)
         (tab,) = pool._free
         assert tab.paused
-        before = await tab.page.evaluate("n")
+        before = await tab.evaluate("n")
         await asyncio.sleep(0.3)
-        idle = await tab.page.evaluate("n") - before
+        idle = await tab.evaluate("n") - before
         assert await tab.animate(True)
         await asyncio.sleep(0.3)
-        return idle, await tab.page.evaluate("n") - before
+        return idle, await tab.evaluate("n") - before
 
     idle, resumed = host.call(frames_while_idle_then_after_resume, 30)
     assert idle == 0 and resumed > 0
@@ -186,7 +186,7 @@ def test_a_paused_page_runs_again_when_its_pool_does_not_navigate(own_pool):
         return True
 
     async def draw(tab) -> bool:
-        return await asyncio.wait_for(tab.page.evaluate(next_frame), 2)
+        return await asyncio.wait_for(tab.evaluate(next_frame), 2)
 
     async def jobs() -> tuple[bool, bool]:
         pool = get_pool()
@@ -206,7 +206,7 @@ def test_libraries_come_from_the_http_cache_on_later_jobs(own_pool):
 
     async def work(tab) -> list:
         await tab.load_html(page(f'<script src="{lib}"></script>'))
-        return await tab.page.evaluate(probe)
+        return await tab.evaluate(probe)
 
     async def two_jobs() -> tuple[list, list]:
         pool = get_pool()
@@ -361,6 +361,32 @@ def test_console_flood_is_capped(pool, need):
     assert result.status is RenderStatus.OK, result.error
     assert time.monotonic() - start < 15
     assert len(result.stdout.splitlines()) <= 1002 and "further console output dropped" in result.stdout
+
+
+def test_dialogs_do_not_block_the_page(pool, need):
+    """alert/confirm/prompt are dismissed at once: the script goes on and the page renders."""
+    need("html")
+    html = page(
+        "<script>alert('a'); const ok = confirm('b'); const text = prompt('c');"
+        "console.log('AFTER', ok, text);</script>"
+    )
+    start = time.monotonic()
+    result = pool.render(RenderJob("html", html, limits=Limits(wall_s=20)))
+    assert result.status is RenderStatus.OK, result.error
+    assert result.stdout.strip() == "AFTER false null"
+    assert time.monotonic() - start < 10
+
+
+def test_console_arguments_read_as_the_browser_console_shows_them(pool, need):
+    need("html")
+    html = page("<script>console.log('a', 1, 2.5, true, null, undefined, NaN, -0, 10n, [1, 2]);"
+                "console.warn('careful');</script>")  # fmt: skip
+    result = pool.render(RenderJob("html", html))
+    assert result.status is RenderStatus.OK, result.error
+    assert result.stdout.splitlines() == [
+        "a 1 2.5 true null undefined NaN -0 10n Array(2)",
+        "[warning] careful",
+    ]
 
 
 def test_state_does_not_leak_between_jobs(pool, need):

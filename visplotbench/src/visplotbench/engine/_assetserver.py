@@ -2,11 +2,11 @@
 
 Chromium is started with host-resolver rules (``host_rules``) that send the job documents' hosts
 (``j<N>-<token>.vpb.invalid``) and the CDN hosts that ``_cdn`` knows to this server, and every other
-host nowhere (name not resolved), so no request needs interception by Playwright. While Playwright
-intercepts requests it turns Chromium's HTTP cache off; now the chart libraries stay in the cache
-between jobs (served files carry long-lived cache headers, the documents ``no-store``). Measured on
-the task set, CPU per HTML job was about the same either way; what it saves is a round trip through
-Playwright and our Python for every request.
+host nowhere (name not resolved), so no request needs interception. Intercepting requests turns
+Chromium's HTTP cache off; this way the chart libraries stay in the cache between jobs (served files
+carry long-lived cache headers, the documents ``no-store``). Measured on the task set, CPU per HTML
+job was about the same either way; what it saves is a round trip through our Python for every
+request.
 
 What it serves:
   * ``https://j<N>-<token>.vpb.invalid/index.html``: the job's document, the file
@@ -125,8 +125,8 @@ def served_by_server(url: str) -> bool:
 def prepare(srv: Path) -> AssetServer | None:
     """Write the server, its copy of ``_cdn``, the package table and a new certificate into ``srv``.
 
-    None when it cannot run here (no openssl): pages then get their files through Playwright's
-    request interception (slower).
+    None when it cannot run here (no openssl): pages then get their files through request
+    interception (slower).
     """
     from visplotbench.engine.assets import package_table
 

@@ -1,21 +1,23 @@
 """One long-lived headless Chromium for the engine: offline, deterministic, sandboxed pages.
 
 The Mermaid and HTML renderers (and the Python renderer, for plotly/bokeh/pyecharts/altair HTML,
-through ``screenshot_html``) share one Chromium driven by Playwright's async API on a dedicated
-thread with its own event loop; callers on any thread submit coroutines (``BrowserHost.call``).
+through ``screenshot_html``) share one Chromium, driven over its debugging pipe with the DevTools
+protocol (``_cdp``: no driver process in between) on a dedicated thread with its own event loop;
+callers on any thread submit coroutines (``BrowserHost.call``). Each pooled page is a CDP session
+in its own browser context.
 Start-up (~1 s) is paid once; a job costs a navigation, a settle and a screenshot. The binary is
 Debian's ``chromium-headless-shell`` when installed (no browser UI: a third less CPU per HTML job,
 see ``chromium_path``), else the full ``chromium``. Chromium is
 always started through a small launcher script that merges the ``--disable-features`` switches
-(Playwright's and ``DISABLED_FEATURES``: Chromium would apply only the last one); the features
+(``DISABLED_FEATURES`` and any a wrapper adds: Chromium would apply only the last one); the features
 turned off save CPU (a new frame host per navigation, the address bar's WebUI popup) and change
 nothing a page can see. Screenshots use Chromium's fast PNG encoder (``optimizeForSpeed``): the
 host re-encodes every image, so only the pixels count, and they are the same.
 
 Covered
   * OS sandbox: Chromium runs inside bubblewrap (read-only system directories, a private tmpfs
-    ``/tmp``, uid 65534, no capabilities, a NEW, EMPTY NETWORK NAMESPACE) and Playwright talks to
-    it over pipes. A page that escaped the browser would find no home directory, no project files
+    ``/tmp``, uid 65534, no capabilities, a NEW, EMPTY NETWORK NAMESPACE) and the engine talks to
+    it over two pipes. A page that escaped the browser would find no home directory, no project files
     and no network, not even the host's 127.0.0.1. A pids cgroup and a memory cgroup cap the whole
     browser (``BROWSER_MEMORY_MB``); V8's heap is capped per page (``JS_HEAP_MB``).
   * Offline: Chromium's host-resolver rules send the job documents' hosts and the CDN hosts that
@@ -27,8 +29,9 @@ Covered
     a relative URL) is a 404, and every blocked or failed request is REPORTED as an error of the
     job with its URL; ``file://`` is refused by Chromium and reported too. WebSockets to other
     hosts fail the same way; service workers are blocked; ``data:``/``blob:`` URLs stay usable.
-    Without openssl (no server), Playwright intercepts every request (``context.route``) and
-    Python answers CDN URLs and the document and aborts the rest, with the same reports.
+    Without openssl (no server), every request is intercepted (the protocol's ``Fetch`` domain)
+    and Python answers CDN URLs and the document and fails the rest, with the same reports; what
+    cannot be intercepted (WebSockets) goes to a proxy that does not exist and is reported.
   * Isolation between jobs: each HTML job is a navigation to its own origin
     (``https://j<N>-<random>.vpb.invalid/index.html``: a new document, no shared storage; the
     tab's cookies are deleted after each job, since one set for ``vpb.invalid`` would reach the next
@@ -65,11 +68,14 @@ import base64
 import concurrent.futures
 import contextlib
 import itertools
+import json
 import os
 import re
 import secrets
 import shlex
 import shutil
+import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -90,6 +96,7 @@ from visplotbench.engine._assetserver import (
     served_by_server,
 )
 from visplotbench.engine._assetserver import prepare as prepare_asset_server
+from visplotbench.engine._cdp import Connection, ProtocolError, launch
 from visplotbench.engine._images import MAX_SIDE
 from visplotbench.engine._sandbox import ProcessResult, scratch_dir
 from visplotbench.engine._types import EnvironmentProblem
@@ -112,6 +119,11 @@ JS_HEAP_MB = 2048
 BROWSER_MEMORY_MB = 6144
 BROWSER_MAX_PROCESSES = 4096  # the pids cgroup counts threads; Chromium runs many
 _HTML_TYPE = "text/html; charset=utf-8"
+_NO_ARG: Any = object()
+# What Tab.evaluate calls instead of evaluating: a function expression.
+_FUNCTION = re.compile(
+    r"^\s*(?:async\s+)?(?:function\b|\([^)]*\)\s*=>|\[[^\]]*\]\s*=>|[A-Za-z_$][\w$]*\s*=>)"
+)
 _SERVER_DOWN = "the browser's asset server did not answer"
 # Request failures that mean the asset server is gone (not the page's doing).
 _SERVER_FAILURES = (
@@ -123,7 +135,24 @@ FLAGS = (
     "--disable-component-update --disable-sync --disable-dev-shm-usage --disable-extensions --disable-breakpad "
     "--disable-crash-reporter --mute-audio --hide-scrollbars --force-color-profile=srgb --font-render-hinting=none "
     "--disable-lcd-text --force-webrtc-ip-handling-policy=disable_non_proxied_udp "
-    f"--js-flags=--max-old-space-size={JS_HEAP_MB}"
+    f"--js-flags=--max-old-space-size={JS_HEAP_MB} "
+    # Pooled pages in separate contexts count as background windows: without these their timers
+    # would be throttled (the settle wait polls every 10 ms) and their renderers deprioritised.
+    "--disable-background-timer-throttling --disable-backgrounding-occluded-windows --disable-renderer-backgrounding "
+    # The page a job leaves must not live on in the back-forward cache; no hang dialogs, no flood
+    # protection slowing a chatty page's messages, no field trials changing behaviour between runs.
+    "--disable-back-forward-cache --disable-hang-monitor --disable-ipc-flooding-protection --disable-field-trial-config "
+    # WebGL (3-D plotly) on the CPU; a mouse-like pointer for (hover:hover) media queries; the
+    # screenshot path these settings were measured with. Playwright, which drove the browser
+    # before, passed the same, so pages render as they did.
+    "--enable-unsafe-swiftshader --enable-features=CDPScreenshotNewSurface "
+    "--blink-settings=primaryHoverType=2,availableHoverTypes=2,primaryPointerType=4,availablePointerTypes=4 "
+    "--disable-client-side-phishing-detection --disable-component-extensions-with-background-pages "
+    "--disable-default-apps --no-default-browser-check --metrics-recording-only --password-store=basic "
+    "--use-mock-keychain --no-service-autorun "
+    # Chromium's own sandbox stays off, as Playwright ran it: it needs user namespaces inside
+    # bubblewrap's, which not every machine allows; the whole browser is in bubblewrap instead.
+    "--no-sandbox"
 ).split()
 # Chromium features turned off (CPU per job, measured on the bundled HTML pages):
 #   RenderDocument: a new frame host, widget and compositor for every navigation; each job is a
@@ -131,9 +160,14 @@ FLAGS = (
 #     new document at a new origin.
 #   WebUIOmniboxPopup*: the address bar's popup is a WebUI page that every new window (= every new
 #     tab of ours) loads in an extra renderer (about 0.25 CPU-s each); headless pages never show it.
-DISABLED_FEATURES = ("RenderDocument", "WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup")
-# Chromium keeps only the LAST --disable-features switch, and Playwright passes its own list first,
-# so the launcher script merges all of them into one (Playwright's and ours both apply).
+DISABLED_FEATURES = (
+    "RenderDocument", "WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup",
+    # Background network and behaviour that a test browser does without (as Playwright had them).
+    "PaintHolding", "HttpsUpgrades", "OptimizationHints", "MediaRouter", "NetworkTimeServiceQuerying",
+    "PreconnectToSearch", "AvoidUnnecessaryBeforeUnloadCheckSync", "ThirdPartyStoragePartitioning",
+)  # fmt: skip
+# Chromium keeps only the LAST --disable-features switch, so the launcher script merges all of them
+# into one (ours and any that a VISPLOTBENCH_CHROMIUM wrapper adds both apply).
 _MERGE_FEATURES = (
     'feats=""\n'
     'for a in "$@"; do shift; case "$a" in\n'
@@ -278,12 +312,20 @@ class PageShot:
 
 
 class Tab:
-    """One page in its own browser context, with its error collectors and offline routing."""
+    """One page in its own browser context (a CDP session), with its error collectors."""
 
-    def __init__(self, host: BrowserHost, context: Any, generation: int, *, scale: float) -> None:
-        self.host, self.context, self.generation, self.scale = host, context, generation, scale
-        self.page: Any = None
-        self.cdp: Any = None
+    def __init__(
+        self,
+        host: BrowserHost,
+        context_id: str,
+        target_id: str,
+        session: str,
+        generation: int,
+        *,
+        scale: float,
+    ) -> None:
+        self.host, self.context_id, self.target_id, self.session = host, context_id, target_id, session
+        self.generation, self.scale = generation, scale
         self.jobs = 0
         self.crashed = False
         self.broken = False
@@ -293,14 +335,18 @@ class Tab:
         self.doc_html = b""
         self.errors: dict[str, None] = {}  # ordered, de-duplicated
         self.console: list[str] = []
-        self.pending: set[int] = set()
+        self.pending: set[str] = set()
+        self.requests: dict[str, str] = {}  # request id -> URL, for failures
         self.local_files: set[str] = set()
         self.doc_file: Path | None = None
         self.env_trouble = ""
+        self.loaded: asyncio.Future | None = None  # resolved by the page's load event
+        self._tasks: set[asyncio.Future] = set()
 
     def begin(self) -> None:
         """Clear the collectors for a new job."""
         self.errors, self.console, self.pending, self.local_files = {}, [], set(), set()
+        self.requests = {}
         self.env_trouble = ""
         self.jobs += 1
 
@@ -314,39 +360,98 @@ class Tab:
         if len(self.errors) < 200:
             self.errors[DOC_HOST.sub("", text)] = None
 
-    # --- event handlers -------------------------------------------------------------------
-    async def _route(self, route: Any) -> None:
-        request = route.request
-        url = request.url
+    async def send(self, method: str, params: dict | None = None) -> dict:
+        """A command to this page (ProtocolError when it fails, or the page crashed or closed)."""
+        return await self.host.cdp(self.generation).send(method, params, self.session)
+
+    # --- events -------------------------------------------------------------------------------
+    def on_event(self, method: str, params: dict) -> None:
+        """Every event of this page's session (called on the browser's loop)."""
+        if method == "Network.requestWillBeSent":
+            self.pending.add(params["requestId"])
+            self.requests[params["requestId"]] = params["request"]["url"]
+        elif method == "Network.loadingFinished":
+            self.pending.discard(params["requestId"])
+        elif method == "Network.loadingFailed":
+            self.pending.discard(params["requestId"])
+            failure = "net::ERR_ABORTED" if params.get("canceled") else params.get("errorText", "")
+            self._on_request_failed(self.requests.get(params["requestId"], ""), failure)
+        elif method == "Network.responseReceived":
+            self._on_response(params["response"])
+        elif method == "Runtime.consoleAPICalled":
+            frames = (params.get("stackTrace") or {}).get("callFrames") or [{}]
+            text = " ".join(_arg_text(arg) for arg in params.get("args", []))
+            self._on_console(params.get("type", "log"), text, frames[0])
+        elif method == "Log.entryAdded":
+            entry = params["entry"]
+            if entry.get("source") != "console-api":  # those came as Runtime.consoleAPICalled
+                self._on_console(entry.get("level", "info"), entry.get("text", ""), entry)
+        elif method == "Runtime.exceptionThrown":
+            self.error(format_exception(params.get("exceptionDetails") or {}, self.doc_url))
+        elif method == "Page.loadEventFired":
+            if self.loaded is not None and not self.loaded.done():
+                self.loaded.set_result(True)
+        elif method == "Page.javascriptDialogOpening":  # alert() and friends would block the page
+            accept = params.get("type") == "beforeunload"
+            self._spawn(self.send("Page.handleJavaScriptDialog", {"accept": accept}))
+        elif method == "Network.webSocketCreated" and not self.host.direct:
+            self.error(f"Blocked WebSocket connection to {params.get('url', '')}: pages render offline.")
+        elif method == "Fetch.requestPaused":
+            self._spawn(self._route(params))
+        elif method == "Inspector.targetCrashed":
+            self.on_crash()
+
+    def on_crash(self) -> None:
+        self.crashed = True
+        self.host.cdp(self.generation).fail_session(self.session, "the page crashed (Target crashed)")
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        """Run a reply to an event (a dialog, an intercepted request) without holding the event loop."""
+
+        async def quietly() -> None:
+            with contextlib.suppress(ProtocolError):  # the page or browser closed meanwhile
+                await coro
+
+        task = asyncio.ensure_future(quietly())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _route(self, params: dict) -> None:
+        """Answer one intercepted request (only without the asset server)."""
+        ident, url = params["requestId"], params["request"]["url"]
         try:
-            if url == self.doc_url and request.is_navigation_request():
-                await route.fulfill(status=200, body=self.doc_html, headers={"content-type": _HTML_TYPE})
-                return
-            body, ctype = self.host.asset(url)
-            if body is not None:
-                headers = {"content-type": ctype, "access-control-allow-origin": "*"}
-                await route.fulfill(status=200, body=body, headers=headers)
-                return
-            self._blocked(url)
-            await route.abort("blockedbyclient")
-        except Exception:  # the page or context closed meanwhile
+            if url == self.doc_url and params.get("resourceType") == "Document":
+                body, ctype, extra = self.doc_html, _HTML_TYPE, []
+            else:
+                found, ctype = self.host.asset(url)
+                if found is None:
+                    self._blocked(url)
+                    await self.send(
+                        "Fetch.failRequest", {"requestId": ident, "errorReason": "BlockedByClient"}
+                    )
+                    return
+                body, extra = found, [{"name": "access-control-allow-origin", "value": "*"}]
+            headers = [{"name": "content-type", "value": ctype}, *extra]
+            await self.send(
+                "Fetch.fulfillRequest",
+                {"requestId": ident, "responseCode": 200, "responseHeaders": headers,
+                 "body": base64.b64encode(body).decode("ascii")},
+            )  # fmt: skip
+        except ProtocolError:  # the page or browser closed meanwhile
             pass
 
-    def _on_exception(self, event: dict) -> None:
-        self.error(format_exception(event.get("exceptionDetails") or {}, self.doc_url))
-
-    def _on_console(self, msg: Any) -> None:
-        kind, text = msg.type, msg.text
+    def _on_console(self, kind: str, text: str, where: dict) -> None:
         if kind == "error":
-            loc = msg.location or {}
-            line = loc["lineNumber"] + 1 if loc.get("url") == self.doc_url and "lineNumber" in loc else 0
+            line = (
+                where["lineNumber"] + 1 if where.get("url") == self.doc_url and "lineNumber" in where else 0
+            )
             if text.startswith("Failed to load resource: net::ERR_BLOCKED_BY_CLIENT"):
                 pass  # already reported with its URL by the route handler
             elif text.startswith("Not allowed to load local resource: "):
                 url = text.split(": ", 1)[1].strip()
                 self.local_files.add(url)
-                where = f"line {line}; " if line else ""
-                self.error(f"Blocked request to a local file: {url} ({where}pages cannot read local files)")
+                at = f"line {line}; " if line else ""
+                self.error(f"Blocked request to a local file: {url} ({at}pages cannot read local files)")
             else:
                 self.error(f"console.error{f' (line {line})' if line else ''}: {text}")
         if len(self.console) < CONSOLE_CAP + 1:
@@ -363,9 +468,7 @@ class Tab:
         else:
             self.error(blocked_message(url))
 
-    def _on_request_failed(self, request: Any) -> None:
-        self.pending.discard(id(request))
-        failure, url = request.failure or "", request.url
+    def _on_request_failed(self, url: str, failure: str) -> None:
         if "ERR_BLOCKED_BY_CLIENT" in failure or failure.endswith("ERR_ABORTED"):
             return  # blocked by our route handler, which reported it, or cancelled by the page
         if url.startswith("file:"):
@@ -380,25 +483,29 @@ class Tab:
         else:  # e.g. a cross-origin read that CORS refused
             self.error(f"Request failed: {url} ({failure})")
 
-    def _on_response(self, response: Any) -> None:
+    def _on_response(self, response: dict) -> None:
         # The asset server answers 404 for what it cannot serve: a CDN file that is not pinned, or
         # a relative URL on the document's host (there are no files next to the document).
-        if response.status == 404 and response.url != self.doc_url:
-            self._blocked(response.url)
-
-    def _on_crash(self, _page: Any) -> None:
-        self.crashed = True
-
-    def attach(self, page: Any) -> None:
-        page.on("console", self._on_console)
-        page.on("request", lambda r: self.pending.add(id(r)))
-        page.on("requestfinished", lambda r: self.pending.discard(id(r)))
-        page.on("requestfailed", self._on_request_failed)
-        page.on("crash", self._on_crash)
-        if self.host.direct:
-            page.on("response", self._on_response)
+        if self.host.direct and response.get("status") == 404 and response.get("url") != self.doc_url:
+            self._blocked(response["url"])
 
     # --- what jobs do ---------------------------------------------------------------------
+    async def evaluate(self, expression: str, arg: Any = _NO_ARG) -> Any:
+        """The JSON value of a JavaScript expression in the page, or of a function called with ``arg``
+        (passed as JSON); promises are awaited. ProtocolError when it throws."""
+        if arg is not _NO_ARG:
+            expression = f"({expression})({json.dumps(arg)})"
+        elif _FUNCTION.match(expression):
+            expression = f"({expression})()"
+        reply = await self.send(
+            "Runtime.evaluate", {"expression": expression, "awaitPromise": True, "returnByValue": True}
+        )
+        if "exceptionDetails" in reply:
+            details = reply["exceptionDetails"]
+            text = (details.get("exception") or {}).get("description") or details.get("text", "")
+            raise ProtocolError(f"Evaluation failed: {text.splitlines()[0] if text else 'an exception'}")
+        return reply.get("result", {}).get("value")
+
     async def load_html(self, html: str) -> None:
         """Navigate to a new origin whose document is ``html`` and wait until the page is ready."""
         # A new origin per job (no shared storage); the token keeps other jobs from naming it.
@@ -409,7 +516,11 @@ class Tab:
             self.doc_file = self.host.docs_dir / f"{label}.html"
             self.doc_file.write_bytes(self.doc_html)
         self.box = None
-        await self.page.goto(self.doc_url, wait_until="load", timeout=0)
+        self.loaded = asyncio.get_running_loop().create_future()
+        reply = await self.send("Page.navigate", {"url": self.doc_url})
+        if reply.get("errorText"):
+            raise ProtocolError(f"Page.navigate: {reply['errorText']} at {self.doc_url}")
+        await self.host.cdp(self.generation).wait(self.loaded, self.session, "the page's load event")
         self.paused = False  # a new document: its frames run (see TabPool's pause_idle)
         await self.settle()
 
@@ -426,7 +537,7 @@ class Tab:
         for _ in range(20):
             while self.pending and time.monotonic() < idle_until:
                 await asyncio.sleep(0.015)
-            self.box = await self.page.evaluate(_SETTLE_AND_MEASURE, args)
+            self.box = await self.evaluate(_SETTLE_AND_MEASURE, args)
             # The evaluation is also a barrier: requests the page started before it have been
             # reported by now; if there are some, wait for them and for quiet again.
             if not self.pending or time.monotonic() >= idle_until:
@@ -439,7 +550,7 @@ class Tab:
         beyond = clip["x"] + clip["width"] > width or clip["y"] + clip["height"] > height
         # A huge region is captured at a lower scale rather than cut (the PNG is capped anyway).
         scale = min(scale or self.scale, MAX_SIDE / max(clip["width"], clip["height"], 1))
-        shot = await self.cdp.send(
+        shot = await self.send(
             "Page.captureScreenshot",
             {
                 "format": "png",
@@ -456,7 +567,7 @@ class Tab:
     async def page_region(self, width: int | None = None, height: int | None = None) -> dict[str, float]:
         """Finish CSS animations, then the region of the document with content: at least the
         viewport's width, as tall as the content."""
-        box = self.box or await self.page.evaluate(_CONTENT_BOX)
+        box = self.box or await self.evaluate(_CONTENT_BOX)
         w = width or min(max(VIEWPORT[0], box["width"]), MAX_CAPTURE_PX)
         h = height or min(max(box["height"], 1), MAX_CAPTURE_PX)
         return {"x": 0, "y": 0, "width": w, "height": h}
@@ -468,9 +579,7 @@ class Tab:
         the page does not answer (the caller then drops the tab).
         """
         try:
-            await asyncio.wait_for(
-                self.page.evaluate(f"() => globalThis.__vpb{'Resume' if on else 'Pause'}?.()"), 5
-            )
+            await asyncio.wait_for(self.evaluate(f"globalThis.__vpb{'Resume' if on else 'Pause'}?.()"), 5)
         except Exception:
             return False
         self.paused = not on
@@ -481,14 +590,30 @@ class Tab:
         but a cookie set for the parent domain ``vpb.invalid`` would reach the next job). False when
         the browser does not answer (the caller then drops the tab)."""
         try:
-            await asyncio.wait_for(self.cdp.send("Network.clearBrowserCookies"), 5)
+            await asyncio.wait_for(self.send("Network.clearBrowserCookies"), 5)
         except Exception:
             return False
         return True
 
     async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.context.close(), 5)
+        """Close the page and its context (closing kills its renderer: a hung page cannot linger)."""
+        await self.host.close_tab(self)
+
+
+def _arg_text(arg: dict) -> str:
+    """One console.* argument as text, as the browser's console shows it in one line."""
+    if "unserializableValue" in arg:
+        return str(arg["unserializableValue"])
+    kind = arg.get("type")
+    if kind == "string":
+        return str(arg.get("value", ""))
+    if kind == "undefined":
+        return "undefined"
+    if arg.get("subtype") == "null":
+        return "null"
+    if kind in ("number", "boolean"):
+        return json.dumps(arg.get("value"))
+    return str(arg.get("description") or arg.get("className") or kind)
 
 
 # The extent of what the page drew: the union of its content (text and elements, including
@@ -582,8 +707,6 @@ class TabPool:
 
     async def run(self, work: Callable[[Tab], Awaitable[Any]], timeout_s: float) -> PageShot:
         """Run ``work`` on a tab within ``timeout_s``; the tab is recycled when the job went wrong."""
-        from playwright.async_api import Error as PlaywrightError
-
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.size)
         async with self._sem:
@@ -601,7 +724,7 @@ class TabPool:
                 shot.value = await asyncio.wait_for(work(tab), timeout_s)
             except asyncio.TimeoutError:
                 shot.timed_out = True
-            except PlaywrightError as exc:
+            except ProtocolError as exc:
                 tab.broken = True
                 if "crash" in str(exc).lower() or tab.crashed:
                     await asyncio.sleep(0.3)  # a dying browser takes its pages along: who went first?
@@ -690,14 +813,14 @@ def _short(exc: BaseException) -> str:
 
 
 class BrowserHost:
-    """The shared Chromium: its thread, event loop, Playwright driver and browser process."""
+    """The shared Chromium: its thread, event loop, debugging pipe and browser process."""
 
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start_lock = threading.Lock()
-        self._pw: Any = None
-        self._browser: Any = None
+        self._process: subprocess.Popen | None = None
+        self._conn: Connection | None = None
         self._launching: asyncio.Lock | None = None
         self._generation = 0
         self._cgroup: Any = None
@@ -705,12 +828,15 @@ class BrowserHost:
         self._assets: dict[Path, bytes] = {}
         self._asset_bytes = 0
         self._server: AssetServer | None = None
+        self._tabs: dict[str, Tab] = {}  # by target id
+        self._closing: set[asyncio.Future] = set()  # popups being closed
         # True: pages get everything from the in-sandbox asset server (``_assetserver``), no request
-        # is intercepted; False: Playwright intercepts every request and Python answers it (slower).
+        # is intercepted; False: every request is intercepted and Python answers it (slower).
         self.direct = False
         self.docs_dir: Path | None = None
         self.assets_root = assets_dir().resolve()
         self.version = ""
+        self.user_agent = ""
         self.counter = itertools.count(1)
         self.pools: dict[object, TabPool] = {}
         self._users = 0
@@ -780,35 +906,44 @@ class BrowserHost:
 
     # --- browser --------------------------------------------------------------------------
     def connected(self, generation: int) -> bool:
-        return generation == self._generation and self._browser is not None and self._browser.is_connected()
+        return (
+            generation == self._generation
+            and self._conn is not None
+            and not self._conn.closed
+            and self._process is not None
+            and self._process.poll() is None
+        )
 
-    async def browser(self) -> Any:
+    def cdp(self, generation: int) -> Connection:
+        """The debugging connection of browser ``generation`` (ProtocolError once it is gone)."""
+        if generation != self._generation or self._conn is None:
+            raise ProtocolError("the browser was restarted (Target closed)")
+        return self._conn
+
+    async def browser(self) -> Connection:
         if self._launching is None:
             self._launching = asyncio.Lock()
         async with self._launching:
-            if self._browser is not None and self._browser.is_connected():
-                return self._browser
+            if self._conn is not None and self.connected(self._generation):
+                return self._conn
             await self._shutdown()
             try:
-                self._browser = await self._launch()
+                self._conn = await self._launch()
             except EnvironmentProblem:
                 await self._shutdown()
                 raise
             except Exception as exc:
                 await self._shutdown()
                 raise EnvironmentProblem(f"Chromium could not be started: {_short(exc)}. {_FIX}") from exc
-            self._generation += 1
-            self.version = self._browser.version
-            return self._browser
+            return self._conn
 
-    async def _launch(self) -> Any:
-        from playwright.async_api import async_playwright
-
+    async def _launch(self) -> Connection:
         chromium = chromium_path()
         self.assets_root = assets_dir().resolve()
-        args = [*FLAGS, "--disable-features=" + ",".join(DISABLED_FEATURES)]
+        args = [*FLAGS, "--no-startup-window", "--disable-features=" + ",".join(DISABLED_FEATURES)]
         if os.environ.get("VISPLOTBENCH_BROWSER_SANDBOX", "1") != "0":
             executable = self._sandbox_wrapper(chromium)
+            args.append("--user-data-dir=/tmp/.vpb-profile")  # the sandbox's own tmpfs
             if self._server is not None:
                 args += [
                     f"--ignore-certificate-errors-spki-list={self._server.spki}",
@@ -816,19 +951,48 @@ class BrowserHost:
                 ]
         else:
             executable = self._plain_wrapper(chromium)
-        self._pw = await async_playwright().start()
+            args.append(f"--user-data-dir={self._wrapper_dir}/profile")
+        if self._server is None:
+            # Every request is intercepted (Fetch); what is not (a WebSocket) goes to a dead proxy.
+            args += ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
         env = {"PATH": "/usr/bin:/bin", "HOME": self._wrapper_dir or tempfile.gettempdir(), "LANG": "C.UTF-8"}
-        return await self._pw.chromium.launch(
-            executable_path=executable,
-            args=args,
-            chromium_sandbox=False,
-            headless=True,
-            env=env,
-            handle_sigint=False,
-            handle_sigterm=False,
-            handle_sighup=False,
-            timeout=60_000,
-        )
+        log = Path(self._wrapper_dir or tempfile.gettempdir()) / "chromium.log"
+        with open(log, "wb") as stderr:
+            self._process, conn = await launch([executable, *args], env, stderr)
+        self._generation += 1
+        generation = self._generation
+        conn.on("", lambda method, params: self._on_browser_event(generation, method, params))
+        try:
+            info = await asyncio.wait_for(conn.send("Browser.getVersion"), 60)
+            await asyncio.wait_for(conn.send("Target.setDiscoverTargets", {"discover": True}), 60)
+        except (ProtocolError, asyncio.TimeoutError) as exc:
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
+            raise EnvironmentProblem(
+                f"Chromium could not be started: {_short(exc)} {' | '.join(tail)}. {_FIX}".strip()
+            ) from exc
+        self.version = str(info.get("product", "")).split("/")[-1]
+        self.user_agent = str(info.get("userAgent", ""))
+        return conn
+
+    def _on_browser_event(self, generation: int, method: str, params: dict) -> None:
+        if generation != self._generation:
+            return
+        if method == "Target.targetCreated":
+            target = params["targetInfo"]
+            if target.get("type") == "page" and target.get("openerId") in self._tabs:  # a popup
+                closing = asyncio.ensure_future(self._close_target(target["targetId"]))
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
+        elif method == "Target.targetCrashed":
+            tab = self._tabs.get(params.get("targetId", ""))
+            if tab is not None:
+                tab.on_crash()
+        elif method == "Target.detachedFromTarget" and self._conn is not None:
+            self._conn.fail_session(params.get("sessionId", ""), "the page closed (Target closed)")
+
+    async def _close_target(self, target_id: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.cdp(self._generation).send("Target.closeTarget", {"targetId": target_id})
 
     def _plain_wrapper(self, chromium: str) -> str:
         """An executable that starts Chromium unsandboxed, with its feature switches merged."""
@@ -884,34 +1048,56 @@ class BrowserHost:
         return str(wrapper)
 
     async def new_tab(self, *, scale: float = 1.0) -> Tab:
-        browser = await self.browser()
+        conn = await self.browser()
         generation = self._generation
         try:
-            context = await browser.new_context(
-                viewport={"width": VIEWPORT[0], "height": VIEWPORT[1]},
-                device_scale_factor=1,
-                locale="en-US",
-                timezone_id="UTC",
-                reduced_motion="reduce",
-                service_workers="block",
-                accept_downloads=False,
-                color_scheme="light",
-            )
-            tab = Tab(self, context, generation, scale=scale)
-            await context.add_init_script(INIT_SCRIPT)
-            if not self.direct:  # no asset server: Playwright intercepts, Python answers or blocks
-                await context.route("**/*", tab._route)
-
-                async def on_websocket(ws: Any) -> None:
-                    await _refuse_websocket(tab, ws)
-
-                await context.route_web_socket(re.compile(".*"), on_websocket)
-            tab.page = await context.new_page()
-            tab.attach(tab.page)
-            context.on("page", lambda p: asyncio.ensure_future(_close_popup(tab, p)))
-            tab.cdp = await context.new_cdp_session(tab.page)
-            tab.cdp.on("Runtime.exceptionThrown", tab._on_exception)
-            await tab.cdp.send("Runtime.enable")
+            context = (await conn.send("Target.createBrowserContext", {"disposeOnDetach": True}))[
+                "browserContextId"
+            ]
+            target = (
+                await conn.send("Target.createTarget", {"url": "about:blank", "browserContextId": context})
+            )["targetId"]
+            session = (await conn.send("Target.attachToTarget", {"targetId": target, "flatten": True}))[
+                "sessionId"
+            ]
+            tab = Tab(self, context, target, session, generation, scale=scale)
+            self._tabs[target] = tab
+            conn.on(session, tab.on_event)
+            width, height = VIEWPORT
+            media = [
+                {"name": "prefers-reduced-motion", "value": "reduce"},
+                {"name": "prefers-color-scheme", "value": "light"},
+            ]
+            setup = [
+                conn.send("Browser.setDownloadBehavior", {"behavior": "deny", "browserContextId": context}),
+                tab.send("Page.enable"),
+                tab.send("Page.addScriptToEvaluateOnNewDocument", {"source": INIT_SCRIPT}),
+                tab.send("Runtime.enable"),
+                tab.send("Network.enable"),
+                tab.send("Network.setBypassServiceWorker", {"bypass": True}),
+                tab.send(
+                    "Network.setUserAgentOverride", {"userAgent": self.user_agent, "acceptLanguage": "en-US"}
+                ),
+                tab.send("Log.enable"),
+                tab.send("Inspector.enable"),
+                tab.send(
+                    "Emulation.setDeviceMetricsOverride",
+                    {
+                        "width": width,
+                        "height": height,
+                        "deviceScaleFactor": 1,
+                        "mobile": False,
+                        "screenWidth": width,
+                        "screenHeight": height,
+                    },
+                ),
+                tab.send("Emulation.setTimezoneOverride", {"timezoneId": "UTC"}),
+                tab.send("Emulation.setLocaleOverride", {"locale": "en-US"}),
+                tab.send("Emulation.setEmulatedMedia", {"media": "screen", "features": media}),
+            ]
+            if not self.direct:  # no asset server: every request is intercepted, Python answers or blocks
+                setup.append(tab.send("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}))
+            await asyncio.gather(*setup)
             return tab
         except Exception as exc:
             if not self.connected(generation):
@@ -919,6 +1105,18 @@ class BrowserHost:
                     f"Chromium stopped while opening a page: {_short(exc)}. {_FIX}"
                 ) from exc
             raise
+
+    async def close_tab(self, tab: Tab) -> None:
+        """Dispose of the tab's context (its page and renderer go with it)."""
+        self._tabs.pop(tab.target_id, None)
+        if tab.generation != self._generation or self._conn is None:
+            return
+        self._conn.fail_session(tab.session, "the page was closed (Target closed)")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                self._conn.send("Target.disposeBrowserContext", {"browserContextId": tab.context_id}), 5
+            )
+        self._conn.on(tab.session, None)
 
     def asset(self, url: str) -> tuple[bytes | None, str]:
         """The bytes and content type answering a CDN URL, or (None, '') when it must be blocked."""
@@ -937,7 +1135,7 @@ class BrowserHost:
 
     def assets_moved(self) -> bool:
         """True when the browser runs and ``assets_dir()`` is no longer the folder it was started with."""
-        return self._browser is not None and assets_dir().resolve() != self.assets_root
+        return self._conn is not None and assets_dir().resolve() != self.assets_root
 
     async def restart(self) -> None:
         """Kill the browser; the next job starts a new one (its old tabs are discarded)."""
@@ -947,24 +1145,33 @@ class BrowserHost:
             await self._shutdown()
 
     async def _shutdown(self) -> None:
-        """Close the tabs, the browser and the driver; remove the cgroup and the wrapper folder.
+        """Close the tabs and the browser; remove the cgroup and the wrapper folder.
 
         Every step runs even when an earlier one fails (this also runs at interpreter exit).
         """
-        browser, pw, self._browser, self._pw = self._browser, self._pw, None, None
+        conn, process, self._conn, self._process = self._conn, self._process, None, None
         cgroup, wrapper_dir, self._cgroup, self._wrapper_dir = self._cgroup, self._wrapper_dir, None, None
         self._generation += 1
         self._server, self.direct, self.docs_dir = None, False, None
+        self._tabs = {}
         try:
             for pool in list(self.pools.values()):
                 with contextlib.suppress(Exception):
                     await pool.close()
-            if browser is not None:
+            if conn is not None:
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(browser.close(), 10)
-            if pw is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(pw.stop(), 10)
+                    await asyncio.wait_for(conn.send("Browser.close"), 5)
+                conn.close()
+            if process is not None:
+                for _ in range(100):  # up to 5 s for a clean exit
+                    if process.poll() is not None:
+                        break
+                    await asyncio.sleep(0.05)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    with contextlib.suppress(Exception):
+                        process.wait(5)
         finally:
             if cgroup is not None:
                 with contextlib.suppress(Exception):
@@ -995,23 +1202,11 @@ async def _call(coro_fn: Callable[[], Awaitable[T]]) -> T:
     return await coro_fn()
 
 
-async def _refuse_websocket(tab: Tab, ws: Any) -> None:
-    tab.error(f"Blocked WebSocket connection to {ws.url}: pages render offline.")
-    with contextlib.suppress(Exception):
-        await ws.close()
-
-
-async def _close_popup(tab: Tab, page: Any) -> None:
-    if page is not tab.page:
-        with contextlib.suppress(Exception):
-            await page.close()
-
-
 def chromium_path() -> str:
     """The Chromium binary: $VISPLOTBENCH_CHROMIUM, Debian's headless shell, Debian's full Chromium,
     or chromium on PATH.
 
-    The headless shell (Debian's ``chromium-headless-shell``, what Playwright itself uses headless)
+    The headless shell (Debian's ``chromium-headless-shell``, what Playwright uses headless)
     is the same Blink without a browser UI: measured on the task set's HTML pages it needs 0.26
     CPU-s per job against 0.38 for the full browser, whose hidden window still redraws its toolbar
     and tab strip on every navigation. Pixels are the same except canvas text anti-aliasing.
@@ -1047,13 +1242,6 @@ def shared_browser() -> BrowserHost:
 def check_browser() -> None:
     """Raise EnvironmentProblem (with the fix) when the browser cannot run here."""
     chromium_path()
-    try:
-        import playwright  # noqa: F401
-    except ImportError as exc:
-        raise EnvironmentProblem(
-            "python playwright is missing. Fix: pip install playwright "
-            "(never `playwright install`: the system Chromium is used)."
-        ) from exc
     if os.environ.get("VISPLOTBENCH_BROWSER_SANDBOX", "1") != "0":
         from visplotbench.engine._sandbox import bwrap_path
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,12 +70,29 @@ def normalize_and_measure(image: bytes | Image.Image) -> tuple[bytes, float]:
     return encode_png(img), _dominant_share_of(img)
 
 
-def encode_png(img: Image.Image) -> bytes:
-    """An RGB image as a PNG: no row filter, zlib level 1, no metadata.
+@functools.cache
+def deflate() -> Callable[[bytes | memoryview, int], bytes]:
+    """The fastest zlib-format ``compress(data, level)`` installed: ISA-L's (the ``isal`` package,
+    a dependency on x86-64 and ARM64), else the standard library's.
 
-    About twice as fast as Pillow's encoder at its fastest level (which tries every row filter) for
-    about a fifth more bytes; the host encodes every image of every job, so this is the hot spot.
-    The output depends only on the pixels (and zlib), so renders stay byte-identical.
+    Both write standard zlib streams that any PNG reader decodes; ISA-L's level 1 is 10-20 times
+    faster than zlib's, and its output is as small. The bytes differ between the two, so images
+    are byte-identical between renders with the same library, not across the two.
+    """
+    try:
+        from isal.isal_zlib import compress
+    except ImportError:
+        from zlib import compress
+    return compress
+
+
+def encode_png(img: Image.Image) -> bytes:
+    """An RGB image as a PNG: no row filter, deflate level 1 (``deflate``), no metadata.
+
+    The host encodes every image of every job, so this is the hot spot. With ISA-L it costs 0.3 ms
+    for a 1000x600 chart where zlib's level 1 takes 3-7 ms (and Pillow's fastest level, which tries
+    every row filter, twice that). The output depends only on the pixels and the deflate library,
+    so renders stay byte-identical on a machine.
     """
     import struct
     import zlib
@@ -95,7 +114,7 @@ def encode_png(img: Image.Image) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows.data, 1))
+        + chunk(b"IDAT", deflate()(rows.data, 1))
         + chunk(b"IEND", b"")
     )
 

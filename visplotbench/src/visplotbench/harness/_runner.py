@@ -87,7 +87,6 @@ def _versions() -> dict[str, str]:
         "numpy",
         "vl-convert-python",
         "cairosvg",
-        "playwright",
         "openai",
         "transformers",
         "torch",

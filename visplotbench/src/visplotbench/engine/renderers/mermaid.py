@@ -63,9 +63,7 @@ _RENDER = """async ({ source, config }) => {
 
 async def _setup(tab: Tab) -> None:
     await tab.load_html(_PAGE)
-    if not await tab.page.evaluate(
-        "() => typeof mermaid !== 'undefined' && typeof __vpbReset === 'function'"
-    ):
+    if not await tab.evaluate("() => typeof mermaid !== 'undefined' && typeof __vpbReset === 'function'"):
         raise RuntimeError(
             "mermaid.min.js did not load: " + "; ".join(tab.errors) + " (run: visplotbench assets install)"
         )
@@ -104,7 +102,7 @@ class MermaidRenderer(Renderer):
         failure: dict[str, str] = {}
 
         async def work(tab: Tab) -> bytes | None:
-            outcome = await tab.page.evaluate(_RENDER, {"source": job.source, "config": CONFIG})
+            outcome = await tab.evaluate(_RENDER, {"source": job.source, "config": CONFIG})
             if not outcome["ok"]:
                 failure.update(outcome)
                 return None

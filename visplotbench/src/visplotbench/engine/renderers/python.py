@@ -314,7 +314,7 @@ class _Browser:
         host = self.host()
 
         async def work(tab: Tab) -> bytes:
-            await tab.page.evaluate(_PLOTLY_DRAW, spec)
+            await tab.evaluate(_PLOTLY_DRAW, spec)
             return await tab.capture({"x": 0, "y": 0, "width": width, "height": height})
 
         async def run() -> Any:
@@ -368,7 +368,7 @@ async def _plotly_setup(tab: Any) -> None:
         '<!doctype html><html><head><meta charset="utf-8"><style>html,body{margin:0;padding:0;background:#fff}'
         f'</style><script>{_plotly_js()}</script></head><body><div id="plot"></div></body></html>'
     )
-    if not await tab.page.evaluate("() => typeof Plotly !== 'undefined'"):
+    if not await tab.evaluate("() => typeof Plotly !== 'undefined'"):
         raise RuntimeError("plotly.js did not load: " + "; ".join(tab.errors))
 
 
