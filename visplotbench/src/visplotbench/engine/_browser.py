@@ -956,9 +956,7 @@ class BrowserHost:
             # Every request is intercepted (Fetch); what is not (a WebSocket) goes to a dead proxy.
             args += ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
         env = {"PATH": "/usr/bin:/bin", "HOME": self._wrapper_dir or tempfile.gettempdir(), "LANG": "C.UTF-8"}
-        log = Path(self._wrapper_dir or tempfile.gettempdir()) / "chromium.log"
-        with open(log, "wb") as stderr:
-            self._process, conn = await launch([executable, *args], env, stderr)
+        self._process, conn = await launch([executable, *args], env)
         self._generation += 1
         generation = self._generation
         conn.on("", lambda method, params: self._on_browser_event(generation, method, params))
@@ -966,7 +964,8 @@ class BrowserHost:
             info = await asyncio.wait_for(conn.send("Browser.getVersion"), 60)
             await asyncio.wait_for(conn.send("Target.setDiscoverTargets", {"discover": True}), 60)
         except (ProtocolError, asyncio.TimeoutError) as exc:
-            tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
+            await asyncio.sleep(0.1)  # its last words
+            tail = conn.stderr_tail.decode(errors="replace").strip().splitlines()[-3:]
             raise EnvironmentProblem(
                 f"Chromium could not be started: {_short(exc)} {' | '.join(tail)}. {_FIX}".strip()
             ) from exc

@@ -18,9 +18,10 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import Any
 
 Handler = Callable[[str, dict], None]
+STDERR_TAIL = 4096
 
 # bash (not sh: dash cannot redirect from a descriptor above 9) moves the two pipe ends to the
 # descriptors Chromium expects and closes the originals, then runs the launcher.
@@ -43,6 +44,7 @@ class Connection:
         self._writer: asyncio.WriteTransport | None = None
         self.closed = False
         self.close_reason = ""
+        self.stderr_tail = b""
 
     async def open(self, read_fd: int, write_fd: int) -> None:
         loop = asyncio.get_running_loop()
@@ -151,11 +153,10 @@ class Connection:
             handler("Connection.closed", {"reason": reason})
 
 
-async def launch(
-    argv: Sequence[str], env: dict[str, str], stderr: IO[bytes]
-) -> tuple[subprocess.Popen, Connection]:
+async def launch(argv: Sequence[str], env: dict[str, str]) -> tuple[subprocess.Popen, Connection]:
     """Start ``argv`` (a Chromium launcher; ``--remote-debugging-pipe`` is added) in its own
-    process group and connect to it; its stderr goes to ``stderr``."""
+    process group and connect to it. Its stderr is read as it comes and only the last lines are
+    kept (``Connection.stderr_tail``): a page can make Chromium log without end (WebGL errors)."""
     to_browser_r, to_browser_w = os.pipe()
     from_browser_r, from_browser_w = os.pipe()
     try:
@@ -165,7 +166,7 @@ async def launch(
             pass_fds=(to_browser_r, from_browser_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=stderr,
+            stderr=subprocess.PIPE,
             env=env,
             start_new_session=True,
         )  # fmt: skip
@@ -177,5 +178,18 @@ async def launch(
         os.close(to_browser_r)
         os.close(from_browser_w)
     connection = Connection()
+    assert process.stderr is not None
+    await asyncio.get_running_loop().connect_read_pipe(lambda: _Tail(connection), process.stderr)
     await connection.open(from_browser_r, to_browser_w)
     return process, connection
+
+
+class _Tail(asyncio.Protocol):
+    """Keeps the last ``STDERR_TAIL`` bytes of the browser's stderr (for launch failures)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def data_received(self, data: bytes) -> None:
+        tail = self.connection.stderr_tail + data
+        self.connection.stderr_tail = tail[-STDERR_TAIL:]
