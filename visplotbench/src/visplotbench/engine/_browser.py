@@ -374,8 +374,10 @@ class Tab:
             self.pending.discard(params["requestId"])
         elif method == "Network.loadingFailed":
             self.pending.discard(params["requestId"])
-            failure = "net::ERR_ABORTED" if params.get("canceled") else params.get("errorText", "")
-            self._on_request_failed(self.requests.get(params["requestId"], ""), failure)
+            url = self.requests.get(params["requestId"])
+            if url is not None:  # else a request of the previous job's document
+                failure = "net::ERR_ABORTED" if params.get("canceled") else params.get("errorText", "")
+                self._on_request_failed(url, failure)
         elif method == "Network.responseReceived":
             self._on_response(params["response"])
         elif method == "Runtime.consoleAPICalled":
