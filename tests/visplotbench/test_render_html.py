@@ -389,6 +389,20 @@ def test_console_arguments_read_as_the_browser_console_shows_them(pool, need):
     ]
 
 
+def test_service_workers_are_not_registered(pool, need):
+    need("html")
+    html = page(
+        "<script>navigator.serviceWorker.register('sw.js').then(r => console.log('REGISTRATION', String(r)));"
+        "</script>"
+    )
+    result = pool.render(RenderJob("html", html))
+    assert result.status is RenderStatus.OK, result.error
+    assert result.stdout.splitlines() == [
+        "[warning] Service worker registration blocked: pages render offline.",
+        "REGISTRATION undefined",
+    ]
+
+
 def test_state_does_not_leak_between_jobs(pool, need):
     need("html")
     writer = page(

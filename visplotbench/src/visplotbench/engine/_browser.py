@@ -234,6 +234,12 @@ _INIT_TEMPLATE = """(() => {
   const st = g.setTimeout.bind(g), si = g.setInterval.bind(g);
   g.setTimeout = function setTimeout(fn, ms, ...a) { return st(fn, (Number(ms) || 0) / K, ...a); };
   g.setInterval = function setInterval(fn, ms, ...a) { return si(fn, (Number(ms) || 0) / K, ...a); };
+  // No service workers (as Playwright's serviceWorkers: 'block' did): registering one does nothing.
+  if (g.ServiceWorkerContainer) {
+    ServiceWorkerContainer.prototype.register = async function register() {
+      console.warn('Service worker registration blocked: pages render offline.');
+    };
+  }
   // Console output is capped here, before it reaches the harness.
   let budget = CONSOLE_CAP;
   for (const name of ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'dirxml', 'table', 'assert', 'count', 'timeLog']) {
