@@ -377,30 +377,29 @@ def test_dialogs_do_not_block_the_page(pool, need):
     assert time.monotonic() - start < 10
 
 
-def test_console_arguments_read_as_the_browser_console_shows_them(pool, need):
+@pytest.mark.parametrize(
+    ("script", "lines"),
+    [
+        pytest.param(  # console arguments read as the browser console shows them
+            "console.log('a', 1, 2.5, true, null, undefined, NaN, -0, 10n, [1, 2]); console.warn('careful');",
+            ["a 1 2.5 true null undefined NaN -0 10n Array(2)", "[warning] careful"],
+            id="console-arguments",
+        ),
+        pytest.param(  # service workers are not registered
+            "navigator.serviceWorker.register('sw.js').then(r => console.log('REGISTRATION', String(r)));",
+            [
+                "[warning] Service worker registration blocked: pages render offline.",
+                "REGISTRATION undefined",
+            ],
+            id="service-worker",
+        ),
+    ],
+)
+def test_console_output_of_the_page(pool, need, script, lines):
     need("html")
-    html = page("<script>console.log('a', 1, 2.5, true, null, undefined, NaN, -0, 10n, [1, 2]);"
-                "console.warn('careful');</script>")  # fmt: skip
-    result = pool.render(RenderJob("html", html))
+    result = pool.render(RenderJob("html", page(f"<script>{script}</script>")))
     assert result.status is RenderStatus.OK, result.error
-    assert result.stdout.splitlines() == [
-        "a 1 2.5 true null undefined NaN -0 10n Array(2)",
-        "[warning] careful",
-    ]
-
-
-def test_service_workers_are_not_registered(pool, need):
-    need("html")
-    html = page(
-        "<script>navigator.serviceWorker.register('sw.js').then(r => console.log('REGISTRATION', String(r)));"
-        "</script>"
-    )
-    result = pool.render(RenderJob("html", html))
-    assert result.status is RenderStatus.OK, result.error
-    assert result.stdout.splitlines() == [
-        "[warning] Service worker registration blocked: pages render offline.",
-        "REGISTRATION undefined",
-    ]
+    assert result.stdout.splitlines() == lines
 
 
 def test_state_does_not_leak_between_jobs(pool, need):

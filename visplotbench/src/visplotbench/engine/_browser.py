@@ -425,28 +425,23 @@ class Tab:
         task.add_done_callback(self._tasks.discard)
 
     async def _route(self, params: dict) -> None:
-        """Answer one intercepted request (only without the asset server)."""
+        """Answer one intercepted request (only without the asset server; run through ``_spawn``)."""
         ident, url = params["requestId"], params["request"]["url"]
-        try:
-            if url == self.doc_url and params.get("resourceType") == "Document":
-                body, ctype, extra = self.doc_html, _HTML_TYPE, []
-            else:
-                found, ctype = self.host.asset(url)
-                if found is None:
-                    self._blocked(url)
-                    await self.send(
-                        "Fetch.failRequest", {"requestId": ident, "errorReason": "BlockedByClient"}
-                    )
-                    return
-                body, extra = found, [{"name": "access-control-allow-origin", "value": "*"}]
-            headers = [{"name": "content-type", "value": ctype}, *extra]
-            await self.send(
-                "Fetch.fulfillRequest",
-                {"requestId": ident, "responseCode": 200, "responseHeaders": headers,
-                 "body": base64.b64encode(body).decode("ascii")},
-            )  # fmt: skip
-        except ProtocolError:  # the page or browser closed meanwhile
-            pass
+        if url == self.doc_url and params.get("resourceType") == "Document":
+            body, ctype, extra = self.doc_html, _HTML_TYPE, []
+        else:
+            found, ctype = self.host.asset(url)
+            if found is None:
+                self._blocked(url)
+                await self.send("Fetch.failRequest", {"requestId": ident, "errorReason": "BlockedByClient"})
+                return
+            body, extra = found, [{"name": "access-control-allow-origin", "value": "*"}]
+        headers = [{"name": "content-type", "value": ctype}, *extra]
+        await self.send(
+            "Fetch.fulfillRequest",
+            {"requestId": ident, "responseCode": 200, "responseHeaders": headers,
+             "body": base64.b64encode(body).decode("ascii")},
+        )  # fmt: skip
 
     def _on_console(self, kind: str, text: str, where: dict) -> None:
         if kind == "error":

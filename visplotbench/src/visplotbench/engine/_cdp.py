@@ -101,10 +101,11 @@ class Connection:
         finally:
             self._pending.pop(ident, None)
 
-    def fail_session(self, session: str, reason: str) -> None:
-        """Fail the commands waiting on ``session`` (its page crashed or closed: none will be answered)."""
+    def fail_session(self, session: str | None, reason: str) -> None:
+        """Fail the commands waiting on ``session`` (None: on any session): its page crashed or
+        closed, or the browser went away, so none will be answered."""
         for future, owner, method in list(self._pending.values()):
-            if owner == session and not future.done():
+            if (session is None or owner == session) and not future.done():
                 future.set_exception(ProtocolError(f"{method}: {reason}"))
 
     def close(self) -> None:
@@ -145,12 +146,7 @@ class Connection:
         if self.closed:
             return
         self.closed, self.close_reason = True, reason
-        for future, _, method in list(self._pending.values()):
-            if not future.done():
-                future.set_exception(ProtocolError(f"{method}: {reason}"))
-        handler = self._handlers.get("")
-        if handler is not None:
-            handler("Connection.closed", {"reason": reason})
+        self.fail_session(None, reason)
 
 
 async def launch(argv: Sequence[str], env: dict[str, str]) -> tuple[subprocess.Popen, Connection]:
