@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 VPB := $(VENV)/bin/visplotbench
 
-.PHONY: install run test check bench-render train
+.PHONY: install run test check bench-render train dataset bench-pipeline
 
 install:
 	bash scripts/install.sh
@@ -29,10 +29,27 @@ check: install
 bench-render: install
 	$(PY) benchmarks/bench_render.py
 
+# Build VisCode-Multi from real programs fetched from the package registries (PyPI sdists, Debian
+# documentation packages, npm), verified by the render engine, into ./viscode-multi (the Hub layout:
+# `datasets.load_dataset("viscode-multi")`). Resumable: run it again after a crash or kill.
+# DATASET_ARGS caps the slow renderers' candidates so a 2-core machine finishes in about an hour;
+# `make dataset DATASET_ARGS=` reads everything. See viscode_multi/README.md for endpoints, Ray, Slurm.
+DATASET_OUT ?= viscode-multi
+DATASET_WORK ?= runs/viscode-multi-work
+DATASET_ARGS ?= --language-cap latex=1200 --language-cap lilypond=900
+dataset: install
+	$(VENV)/bin/viscode-multi build --out $(DATASET_OUT) --work $(DATASET_WORK) $(DATASET_ARGS)
+
+bench-pipeline: install
+	$(PY) benchmarks/bench_pipeline.py
+
 # Fine-tune VisCoder2: SIZE=tiny trains on this machine's CPU (about a minute); SIZE=3b|7b|14b|32b|7b-lora
 # launch accelerate (DeepSpeed ZeRO-3 for the full fine-tunes) on the GPUs present, or print the plan and
 # what it needs when there are none. Extra sft flags: `make train SIZE=7b ARGS="--num_train_epochs 1"`.
+# DATA=viscode-multi trains on the folder `make dataset` built (any dataset name or folder works).
 SIZE ?= tiny
 ARGS ?=
+DATA ?=
+TRAIN_ARGS = $(strip $(if $(DATA),--dataset_name $(DATA)) $(ARGS))
 train: install
-	$(VENV)/bin/viscoder2-train launch $(SIZE) $(if $(strip $(ARGS)),-- $(ARGS))
+	$(VENV)/bin/viscoder2-train launch $(SIZE) $(if $(TRAIN_ARGS),-- $(TRAIN_ARGS))

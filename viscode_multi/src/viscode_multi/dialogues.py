@@ -1,0 +1,187 @@
+"""Stage 6, multi-turn repair dialogues.
+
+Built from our own stage-4 failures: the failing program, the engine's error excerpt as the user turn
+(the exact feedback message of VisPlotBench's self-debug round), then a fix the engine verified: a
+deterministic fix where the failure is mechanical (``fixes.FIXERS``), else (when configured) one from
+an OpenAI-compatible endpoint. A fix is kept only when it renders and passes the stage-4 rules.
+
+Shape: user (the instruction for the fixed picture) -> assistant (the failing program, ``loss: false``
+so training does not learn the bug) -> user (the engine's feedback) -> assistant (the verified fix).
+Imported Code-Feedback-style dialogues (``DialogueImport``) keep their own turns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from datatrove.data import Document
+from datatrove.pipeline.base import PipelineStep
+from visplotbench.extract import extract_code
+
+# The self-debug feedback text is the benchmark's own; it has no public name yet (see the report).
+from visplotbench.harness._selfdebug import feedback
+
+from viscode_multi.config import VerifyConfig
+from viscode_multi.fixes import FIXERS
+from viscode_multi.instruct import deterministic_instruction
+from viscode_multi.llm import LLM, LLMConfig, load_prompts
+from viscode_multi.record import language_of
+from viscode_multi.verify import render_job, verdict, worker_pool
+
+REPAIRABLE = {"error", "no_output", "blank"}
+
+
+def dialogue_messages(
+    language: str, instruction: str, broken: str, status: str, error: str, fixed: str
+) -> list[dict[str, Any]]:
+    return [
+        {"role": "user", "content": instruction, "loss": None},
+        {"role": "assistant", "content": f"```{language}\n{broken.rstrip()}\n```", "loss": False},
+        {"role": "user", "content": feedback(language, status, error), "loss": None},
+        {"role": "assistant", "content": f"```{language}\n{fixed.rstrip()}\n```", "loss": None},
+    ]
+
+
+class RepairStep(PipelineStep):
+    """Turns failed programs into verified repair dialogues (drops the ones no fixer repaired)."""
+
+    name = "repair dialogues"
+    type = "🔧 - REPAIR"
+
+    def __init__(self, images_dir: str, config: VerifyConfig, llm_config: LLMConfig | None = None):
+        super().__init__()
+        self.images_dir = images_dir
+        self.config = config
+        self.llm_config = llm_config
+        self._llm: LLM | None = None
+
+    def _candidates(
+        self, lang: str, code: str, status: str, error: str, description: str
+    ) -> Iterator[tuple[str, str]]:
+        for name, fixer in FIXERS.get(lang, []):
+            fixed = fixer(code, error)
+            if fixed:
+                yield f"mechanical:{name}", fixed
+        if self.llm_config is not None:
+            self._llm = self._llm or LLM(self.llm_config)
+            prompts = load_prompts()["repair"]
+            task = description or f"Fix this {lang} program so that it draws its picture."
+            user = prompts["user"].format(
+                language=lang, task=task, code=code, feedback=feedback(lang, status, error)
+            )
+            try:
+                reply = self._llm.chat(prompts["system"].format(language=lang), user)
+            except Exception:
+                self.stat_update(f"{lang}/llm-error")
+                return
+            fixed = extract_code(reply, lang).code
+            if fixed.strip() and fixed.strip() != code.strip():
+                yield self._llm.config.label, fixed
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        pool = worker_pool()
+        for doc in data:
+            lang = language_of(doc)
+            render = doc.metadata.get("render") or {}
+            status = render.get("status", "")
+            if status not in REPAIRABLE:
+                self.stat_update(f"{lang}/skipped:{status or 'unknown'}")
+                continue
+            self.stat_update(f"{lang}/failures")
+            description = str(doc.metadata.get("description") or "")
+            for fixer, fixed in self._candidates(
+                lang, doc.text, status, render.get("error", ""), description
+            ):
+                result = pool.render(render_job(lang, fixed, doc.metadata.get("files"), self.config))
+                info = verdict(result, self.config, Path(self.images_dir))
+                self.stat_update(f"{lang}/tried:{fixer.split(':')[0]}")
+                if not info["kept"]:
+                    self.stat_update(f"{lang}/fix-failed:{fixer.split(':')[0]}")
+                    continue
+                instruction = deterministic_instruction(lang, fixed, description)
+                metadata = {
+                    key: doc.metadata.get(key)
+                    for key in (
+                        "language",
+                        "provenance",
+                        "description",
+                        "files",
+                        "form",
+                        "extractor",
+                        "shard",
+                    )
+                }
+                metadata.update(
+                    kind="repair",
+                    broken_code=doc.text,
+                    broken_render=render,
+                    render=info,
+                    fixer=fixer,
+                    instruction=asdict(instruction),
+                    messages=dialogue_messages(
+                        lang, instruction.text(), doc.text, status, render.get("error", ""), fixed
+                    ),
+                )
+                self.stat_update(f"{lang}/verified:{fixer.split(':')[0]}")
+                yield Document(text=fixed, id=f"repair/{doc.id}", metadata=metadata)
+                break
+
+
+def _language_from_messages(messages: list[dict[str, Any]]) -> str:
+    for message in messages:
+        match = re.search(r"```([A-Za-z+#-]+)", str(message.get("content", "")))
+        if match:
+            return match.group(1).lower()
+    return "unknown"
+
+
+class DialogueImport(PipelineStep):
+    """Reads Code-Feedback-style dialogues (a ``messages`` column) from the Hub or a local JSONL/parquet file."""
+
+    name = "dialogue import"
+    type = "📖 - READER"
+
+    def __init__(self, source: str, limit: int | None = None):
+        super().__init__()
+        self.source = source
+        self.limit = limit
+
+    def _rows(self) -> Iterator[dict[str, Any]]:
+        import datasets
+
+        if self.source.startswith("hub:"):
+            yield from datasets.load_dataset(self.source[4:], split="train", streaming=True)
+            return
+        path = Path(self.source)
+        kind = "parquet" if path.suffix == ".parquet" else "json"
+        yield from datasets.load_dataset(kind, data_files=str(path), split="train")
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):
+        for index, row in enumerate(self._rows()):
+            if self.limit is not None and index >= self.limit:
+                break
+            if index % world_size != rank:
+                continue
+            messages = [
+                {"role": m["role"], "content": m["content"], "loss": None} for m in row.get("messages") or []
+            ]
+            if not any(m["role"] == "assistant" for m in messages):
+                self.stat_update("dropped:no-assistant-turn")
+                continue
+            lang = str(row.get("language") or _language_from_messages(messages))
+            key = hashlib.sha1(repr(messages).encode()).hexdigest()[:16]
+            self.stat_update(f"{lang}/imported")
+            yield Document(
+                text=messages[-1]["content"],
+                id=f"imported/{row.get('id', key)}",
+                metadata={"language": lang, "kind": "imported", "messages": messages,
+                          "provenance": {"source": "hub" if self.source.startswith("hub:") else "local",
+                                         "package": self.source.removeprefix("hub:"), "version": "", "path": str(index),
+                                         "license": "", "corpus": "imported-dialogues"},
+                          "fixer": "", "shard": f"{index % 100:05d}"},
+            )  # fmt: skip
