@@ -36,7 +36,7 @@ bench-render: install
 # `make dataset DATASET_ARGS=` reads everything. See viscode_multi/README.md for endpoints, Ray, Slurm.
 DATASET_OUT ?= viscode-multi
 DATASET_WORK ?= runs/viscode-multi-work
-DATASET_ARGS ?= --language-cap latex=1200 --language-cap lilypond=900
+DATASET_ARGS ?= --language-cap latex=800 --language-cap lilypond=700
 dataset: install
 	$(VENV)/bin/viscode-multi build --out $(DATASET_OUT) --work $(DATASET_WORK) $(DATASET_ARGS)
 

@@ -10,6 +10,7 @@ the renderers run offline.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import os
 import subprocess
@@ -21,20 +22,74 @@ from typing import Any
 
 MAX_INLINE_BYTES = 400_000
 
+# A warm driver: imports Altair once, then forks a child per program (the import costs ~2 s of CPU;
+# a fork costs milliseconds). The child has a CPU alarm as its time limit.
 _DRIVER = r"""
-import json, runpy, sys, warnings
+import json, os, runpy, signal, sys, warnings
 warnings.simplefilter("ignore")
 import altair as alt
+import pandas
 alt.data_transformers.disable_max_rows()
-ns = runpy.run_path(sys.argv[1], run_name="__main__")
-chart = ns.get("chart")
-if not isinstance(chart, alt.TopLevelMixin):
-    charts = [v for v in ns.values() if isinstance(v, alt.TopLevelMixin)]
-    chart = charts[-1] if charts else None
-if chart is None:
-    print("NO_CHART"); sys.exit(3)
-json.dump({"spec": chart.to_dict()}, open(sys.argv[2], "w"))
+for line in sys.stdin:
+    program, out, timeout = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(int(timeout))
+        code = 0
+        try:
+            os.chdir(os.path.dirname(program))
+            ns = runpy.run_path(program, run_name="__main__")
+            chart = ns.get("chart")
+            if not isinstance(chart, alt.TopLevelMixin):
+                charts = [v for v in ns.values() if isinstance(v, alt.TopLevelMixin)]
+                chart = charts[-1] if charts else None
+            result = {"spec": chart.to_dict()} if chart is not None else {"error": "the program made no chart"}
+        except BaseException as exc:
+            result = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+        with open(out, "w") as handle:
+            json.dump(result, handle)
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    print(json.dumps({"status": status}), flush=True)
 """
+
+
+class _Driver:
+    """One warm driver process per worker process, restarted if it dies."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+        self.tmp = tempfile.mkdtemp(prefix="vcm-altair-")
+
+    def run(self, source: str, timeout: float) -> dict[str, Any]:
+        if self.proc is None or self.proc.poll() is not None:
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.tmp, "MPLBACKEND": "Agg"}
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _DRIVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, text=True, cwd=self.tmp, env=env,
+            )  # fmt: skip
+        work = Path(tempfile.mkdtemp(dir=self.tmp))
+        program, out = work / "program.py", work / "out.json"
+        program.write_text(name_last_expression(source))
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps([str(program), str(out), timeout]) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc = None
+            return {"error": "the Altair driver died"}
+        if not out.exists():
+            status = json.loads(line)["status"]
+            return {
+                "error": f"timed out after {timeout:.0f} s"
+                if status & 0x7F == 14
+                else f"exit status {status}"
+            }
+        return dict(json.loads(out.read_text()))
+
+
+_DRIVERS: dict[int, _Driver] = {}
+_CACHE: dict[str, AltairOutput] = {}
 
 
 @dataclass
@@ -61,22 +116,14 @@ def name_last_expression(source: str) -> str:
 
 
 def run_altair(source: str, timeout: float = 90.0) -> AltairOutput:
-    with tempfile.TemporaryDirectory(prefix="vcm-altair-") as tmp:
-        program = Path(tmp) / "program.py"
-        program.write_text(name_last_expression(source))
-        out = Path(tmp) / "out.json"
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp, "MPLBACKEND": "Agg"}
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-c", _DRIVER, str(program), str(out)],
-                cwd=tmp, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            return AltairOutput(None, f"timed out after {timeout:.0f} s")
-        if proc.returncode != 0 or not out.exists():
-            lines = (proc.stderr or proc.stdout).strip().splitlines()
-            return AltairOutput(None, lines[-1][:300] if lines else f"exit {proc.returncode}")
-        return AltairOutput(json.loads(out.read_text())["spec"])
+    """Run an Altair program and return its chart's spec (cached per process: the Vega-Lite and HTML
+    corpora run the same programs)."""
+    key = hashlib.sha1(source.encode()).hexdigest()
+    if key not in _CACHE:
+        driver = _DRIVERS.setdefault(os.getpid(), _Driver())
+        result = driver.run(source, timeout)
+        _CACHE[key] = AltairOutput(result.get("spec"), result.get("error", ""))
+    return _CACHE[key]
 
 
 def _load_data(path: Path, fmt: dict[str, Any]) -> Any:

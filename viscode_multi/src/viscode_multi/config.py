@@ -19,13 +19,15 @@ class VerifyConfig:
         min_image_bytes: smallest PNG kept, in bytes.
         min_colors: fewest distinct colours kept (2: a single-colour image is dropped).
         wall_s: per-program wall-clock limit in seconds (None: the engine's default for the language).
-        batch_size: programs handed to the render pool at once (they render concurrently).
+        batch_size: programs handed to the render pool at once. They render concurrently, each renderer
+            up to its own limit; a big batch keeps every language's renderer busy (a small one waits on
+            its slowest program).
     """
 
     min_image_bytes: int = 10 * 1024
     min_colors: int = 2
     wall_s: float | None = None
-    batch_size: int = 16
+    batch_size: int = 256
 
 
 @dataclass

@@ -52,7 +52,7 @@ class CodeTokenizer(WordTokenizer):
 
 
 class ExactImageDedup(BaseFilter):
-    """Drops a sample whose normalised code, or whose image (SHA-256 or difference hash), was seen before."""
+    """Drops a sample whose normalised code, or whose rendered image (SHA-256 of the PNG), was seen before."""
 
     name = "exact and same-image dedup"
 
@@ -72,10 +72,13 @@ class ExactImageDedup(BaseFilter):
         self._codes.add(key)
         render = doc.metadata.get("render") or {}
         if self.same_image:
-            images = [f"sha:{render.get('image_sha256')}", f"dhash:{lang}:{render.get('dhash')}"]
-            if any(i in self._images for i in images if not i.endswith(":None")):
+            # identical PNG bytes (the engine's output is deterministic); the coarse dhash is recorded
+            # but not used, as small real differences (a title) share it
+            image = render.get("image_sha256")
+            if image and image in self._images:
                 self.stat_update(f"{lang}/dropped:same-image")
                 return False, "same-image"
-            self._images.update(images)
+            if image:
+                self._images.add(image)
         self.stat_update(f"{lang}/kept")
         return True

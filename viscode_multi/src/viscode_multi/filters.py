@@ -25,7 +25,7 @@ LIBRARY_RULES: dict[str, list[tuple[str, str]]] = {
         ("pyecharts", _PY + r"pyecharts\b"),
         ("networkx-drawing", r"\bnx\.draw|networkx\.draw|draw_networkx"),
         ("matplotlib", _PY + r"(?:matplotlib|pylab|mpl_toolkits)\b"),
-        ("pandas-plot", r"\.plot\.(?:bar|line|hist|scatter|pie|area|box|kde)\("),
+        ("pandas-plot", r"\.plot(?:\.(?:bar|barh|line|hist|scatter|pie|area|box|kde|hexbin))?\("),
     ],
     "html": [
         ("chart.js", r"chart(?:\.umd)?(?:\.min)?\.js|new Chart\("),

@@ -29,7 +29,7 @@ def lilypond_convert_ly(code: str, error: str) -> str | None:
         path.write_text(code)
         try:
             proc = subprocess.run(
-                ["convert-ly", "--current-version", "--no-backup", str(path)],
+                ["convert-ly", "--current-version", str(path)],  # the converted file goes to stdout
                 capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, cwd=tmp,
             )  # fmt: skip
         except subprocess.TimeoutExpired:

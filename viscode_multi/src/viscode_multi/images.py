@@ -40,7 +40,7 @@ def inspect_png(png: bytes) -> ImageInfo:
         small.thumbnail((256, 256))
         colors = small.getcolors(maxcolors=4096)
         grey = rgb.convert("L").resize((9, 8))
-        pixels = list(grey.getdata())
+        pixels = list(grey.tobytes())
     bits = 0
     for row in range(8):
         for col in range(8):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from viscode_multi.corpora._common import named_files
 from viscode_multi.record import Candidate, Provenance
 
 if TYPE_CHECKING:
@@ -91,7 +92,10 @@ def folder_candidates(root: Path, license_: str = "NOASSERTION") -> list[Candida
         rel = str(path.relative_to(root))
         prov = Provenance("local", str(root), "", rel, license_, f"folder:{root.name}")
         text = path.read_text(encoding="utf-8", errors="replace")
-        out.append(Candidate(f"folder:{root.name}/{rel}", EXTENSIONS[suffix], text, "file", prov))
+        files = named_files(text, path.parent)
+        out.append(
+            Candidate(f"folder:{root.name}/{rel}", EXTENSIONS[suffix], text, "file", prov, files=files)
+        )
     return out
 
 

@@ -43,3 +43,27 @@ def iter_mermaid_examples(corpus: Corpus, fetched: Fetched) -> Iterator[Candidat
             provenance=provenance(corpus, fetched, f"{rel}#{n}"),
             description=f"{name}: {title}. {about}".strip(": ."),
         )
+
+
+_BLOCK = re.compile(r"```mermaid\n(.*?)```", re.S)
+
+
+def iter_readme_blocks(corpus: Corpus, *packages: Fetched) -> Iterator[Candidate]:
+    """```mermaid blocks of the READMEs that the ``mermaid`` npm releases ship (each release's own)."""
+    for fetched in packages:
+        readme = fetched.root / "package/README.md"
+        text = read_text(readme) or ""
+        heads = [(m.start(), m.group(1).strip()) for m in re.finditer(r"^#+\s*(.+)$", text, re.M)]
+        for n, match in enumerate(_BLOCK.finditer(text)):
+            title = [h for pos, h in heads if pos < match.start()]
+            rel = f"package/README.md#{n}"
+            yield Candidate(
+                id=f"{corpus.name}/{fetched.package.name}@{fetched.version}/{rel}",
+                language="mermaid",
+                text=match.group(1),
+                form="mermaid-example",
+                provenance=provenance(corpus, fetched, rel),
+                description=re.sub(r"<a\b.*?</a>|<[^>]+>|[\[\]`*]", "", title[-1]).strip(" -")
+                if title
+                else "",
+            )

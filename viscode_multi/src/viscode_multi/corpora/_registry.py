@@ -45,7 +45,7 @@ class Corpus:
         func: Callable[..., Iterable[Candidate]] = getattr(
             importlib.import_module(f"viscode_multi.corpora.{module_name}"), func_name
         )
-        yield from func(self, fetched, *extra)
+        yield from func(self, fetched, *extra)  # walkers take the package, then the `needs`
 
 
 _M = "viscode_multi.corpora"
@@ -76,6 +76,9 @@ CORPORA: dict[str, Corpus] = {
                "CC0-1.0", "_svg:iter_openclipart", about="Open Clip Art Library drawings (Debian openclipart-svg)"),
         Corpus("mermaid-examples", "mermaid", Package("npm", "@mermaid-js/examples", "2.0.0"),
                "MIT", "_mermaid:iter_mermaid_examples", about="Mermaid's official example diagrams (npm)"),
+        Corpus("mermaid-readme", "mermaid", Package("npm", "mermaid", "11.17.2"),
+               "MIT", "_mermaid:iter_readme_blocks", needs=(Package("npm", "mermaid", "9.4.3"),),
+               about="Diagrams in the READMEs of the mermaid npm releases 11.17.2 and 9.4.3"),
         Corpus("altair-gallery", "vegalite", Package("pypi", "altair", "4.2.2"),
                "BSD-3-Clause", "_altair:iter_altair", needs=(_VEGA_DATA,),
                about="Altair's example gallery programs, compiled to Vega-Lite specs (sdist altair/examples)"),
