@@ -78,7 +78,9 @@ def plant(folder: Path, cache: Path) -> dict[str, str]:
         "f_old_numpy.py": "import numpy as np\nimport matplotlib.pyplot as plt\n"
         "x = np.arange(0, 10, 0.5, dtype=np.float)\nplt.plot(x, np.sin(x), color='purple')\nplt.fill_between(x, np.sin(x), alpha=0.3)\n"
         "plt.title('A sine wave')\n",
-        "g_old.ly": "\\version \"2.10.0\"\n\\new Staff \\partcombine { c''4 d'' e'' f'' g''1 } { e'4 f' g' a' b'1 }\n",
+        "g_old.ly": '\\version "2.10.0"\n\\header { title = "Two voices" composer = "Planted" }\n'
+        "\\new Staff \\partcombine\n  \\relative c'' { \\repeat unfold 6 { c4 d e f g2 a4 b c1 } }\n"
+        "  \\relative c' { \\repeat unfold 6 { e4 f g a b2 c4 d e1 } }\n",
         "h_broken.mmd": "flowchart LR\n    A[Order received] --> B{In stock?\n    B -->|yes| C[Ship it]\n",
         "i_bench_copy.py": load_tasks("bundled", ["python"])[0].code,
         "j_bench_copy.mmd": load_tasks("bundled", ["mermaid"])[0].code,

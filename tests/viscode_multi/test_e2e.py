@@ -147,7 +147,7 @@ def test_decontamination_removes_planted_benchmark_tasks_and_reports_them(e2e):
     matched = {m["id"].rsplit("/", 1)[-1]: m for m in report["matches"]}
     assert matched["i_bench_copy.py"]["task"] == "python_1"
     assert matched["j_bench_copy.mmd"]["task"] == "mermaid_1"
-    assert matched["i_bench_copy.py"]["fraction"] == 1.0
+    assert matched["i_bench_copy.py"]["fraction"] >= 0.9  # boilerplate n-grams do not count
     clean = {d["id"].rsplit("/", 1)[-1] for d in docs(e2e.work / "clean")}
     assert not {"i_bench_copy.py", "j_bench_copy.mmd"} & clean
     # real programs are not flagged by shared boilerplate
