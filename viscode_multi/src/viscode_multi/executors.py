@@ -32,8 +32,7 @@ def run_pipeline(
         import ray
         from datatrove.executor import RayPipelineExecutor
 
-        if not ray.is_initialized():
-            ray.init(ignore_reinit_error=True, log_to_driver=False)
+        _ray_init(ray)
         RayPipelineExecutor(
             pipeline,
             tasks=tasks,
@@ -64,6 +63,24 @@ def run_pipeline(
     else:
         raise ValueError(f"Unknown executor {config.executor!r}; choose local, ray or slurm.")
     return logging_dir
+
+
+def _ray_init(ray: Any, attempts: int = 3) -> None:
+    """``ray.init()`` (joins ``RAY_ADDRESS`` or starts a local node); retried, since a local node on a busy
+    machine can miss Ray's fixed 30 s start-up deadline."""
+    for attempt in range(1, attempts + 1):
+        if ray.is_initialized():
+            return
+        try:
+            ray.init(ignore_reinit_error=True, log_to_driver=False)
+            return
+        except Exception as exc:
+            ray.shutdown()
+            if attempt == attempts:
+                raise RuntimeError(
+                    f"Ray did not start ({exc}). Start a cluster with `ray start --head` and set "
+                    "RAY_ADDRESS, or use --executor local."
+                ) from exc
 
 
 def _wait_for(logging_dir: Path, tasks: int, poll_s: float = 30.0) -> None:
