@@ -20,7 +20,7 @@ from visplotbench.harness import failure_kind
 from viscode_multi.config import VerifyConfig
 from viscode_multi.images import inspect_png, store_png
 from viscode_multi.record import language_of
-from visplotbench import Limits, RenderJob, RenderPool, RenderResult
+from visplotbench import Limits, RenderJob, RenderPool, RenderResult, RenderStatus
 
 _POOL: RenderPool | None = None
 _POOL_LOCK = threading.Lock()
@@ -88,8 +88,14 @@ class VerifyStep(BaseFilter):
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
         pool = worker_pool()
         jobs = [render_job(language_of(d), d.text, d.metadata.get("files"), self.config) for d in batch]
+        results = list(pool.map(jobs))
+        # an environment failure (browser restart, assets being reinstalled) is not the program's: retry once
+        retry = [i for i, r in enumerate(results) if r.status is RenderStatus.ENV_FAILURE]
+        for i, result in zip(retry, pool.map([jobs[i] for i in retry]), strict=True):
+            self.stat_update(f"{language_of(batch[i])}/env-failure-retried")
+            results[i] = result
         out: list[bool | tuple[bool, str]] = []
-        for doc, result in zip(batch, pool.map(jobs), strict=True):
+        for doc, result in zip(batch, results, strict=True):
             info = verdict(result, self.config, Path(self.images_dir))
             doc.metadata["render"] = info
             lang = language_of(doc)
