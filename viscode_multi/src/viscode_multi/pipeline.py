@@ -212,6 +212,7 @@ class Build:
         )
         from datatrove.pipeline.dedup.minhash import MinhashConfig
         from datatrove.utils.hashing import HashConfig
+        from datatrove.utils.text import TextNormConfig
 
         from viscode_multi.dedup import CodeTokenizer, ExactImageDedup
 
@@ -228,6 +229,9 @@ class Build:
             num_buckets=q.minhash_buckets,
             hashes_per_bucket=q.minhash_hashes_per_bucket,
             hash_config=HashConfig(hash_fc="sha1"),
+            # numbers and punctuation are the content of code (path data, coordinates, data); datatrove's
+            # prose defaults (numbers -> 0, punctuation removed) make every SVG look alike
+            norm_config=TextNormConfig(remove_punctuation=False, norm_numbers=False),
         )
         base = self.work / "minhash"
         exact_out = self.work / "dedup-exact"
