@@ -32,7 +32,9 @@ bench-render: install
 # Fine-tune VisCoder2: SIZE=tiny trains on this machine's CPU (about a minute); SIZE=3b|7b|14b|32b|7b-lora
 # launch accelerate (DeepSpeed ZeRO-3 for the full fine-tunes) on the GPUs present, or print the plan and
 # what it needs when there are none. Extra sft flags: `make train SIZE=7b ARGS="--num_train_epochs 1"`.
+# RECIPE=grpo: reinforcement learning with the render engine as reward (recipe grpo-$(SIZE): tiny, 7b, 32b).
 SIZE ?= tiny
+RECIPE ?=
 ARGS ?=
 train: install
-	$(VENV)/bin/viscoder2-train launch $(SIZE) $(if $(strip $(ARGS)),-- $(ARGS))
+	$(VENV)/bin/viscoder2-train launch $(if $(strip $(RECIPE)),$(RECIPE)-)$(SIZE) $(if $(strip $(ARGS)),-- $(ARGS))
