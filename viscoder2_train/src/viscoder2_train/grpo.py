@@ -77,6 +77,22 @@ def parse(argv: list[str]) -> tuple[Any, ...]:
     return tuple(make_parser().parse_args_and_config(expand_recipe_args(argv)))
 
 
+def resolve(argv: list[str], world_size: int = 1) -> tuple[Any, ...]:
+    """Parse a GRPO recipe as ``grpo`` would, for inspection (nothing is loaded or launched).
+
+    ``world_size`` drives ``gradient_accumulation_steps`` when the recipe sets ``global_batch_size``; on a
+    machine without an accelerator ``--use_cpu`` is added (a bf16 recipe cannot be built otherwise).
+    """
+    from viscoder2_train.recipes import _accelerator_present
+
+    args = list(argv)
+    if not _accelerator_present() and "--use_cpu" not in args:
+        args += ["--use_cpu", "true"]
+    configs = parse(args)
+    apply_global_batch(configs[0], configs[5], world_size)
+    return configs
+
+
 def _ensure_base(model_path: str, rollout: RolloutConfig) -> None:
     """Build the starting checkpoint with an SFT recipe when it does not exist (RL starts from SFT)."""
     if (Path(model_path) / "config.json").is_file() or not rollout.sft_base_recipe:
@@ -275,7 +291,7 @@ def run(argv: list[str] | None = None, callbacks: list[Any] | None = None) -> GR
     return main(*configs, callbacks=callbacks)
 
 
-__all__ = ["GRPOResult", "main", "make_parser", "run"]
+__all__ = ["GRPOResult", "main", "make_parser", "resolve", "run"]
 
 if __name__ == "__main__":
     run()

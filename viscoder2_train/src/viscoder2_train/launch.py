@@ -32,6 +32,7 @@ from viscoder2_train.recipes import list_recipes, load_recipe
 
 LAUNCHERS = ("cpu", "single_gpu", "multi_gpu", "zero3", "fsdp", "multi_node")
 _NEEDS_DEEPSPEED = ("zero3", "multi_node")
+_GPUS_PER_NODE = 8  # what a plan assumes per node when this machine has no GPU
 
 
 def launcher_config_path(name: str) -> Path:
@@ -205,7 +206,7 @@ def plan_launch(
         )
     found = count_gpus() if gpus is None else gpus
     # With no GPU here, plan for the hardware the recipe is sized for, so the printout shows what would run.
-    gpus = found or max(min_gpus, 1)
+    gpus = found or min(max(min_gpus, 1), _GPUS_PER_NODE)
     if node.nnodes > 1 and chosen == "zero3":
         chosen = "multi_node"
     if chosen == "multi_gpu" and gpus * node.nnodes == 1:
@@ -227,6 +228,11 @@ def plan_launch(
         )
     elif gpus * node.nnodes < min_gpus:
         problems.append(f"{gpus * node.nnodes} GPU(s) found, the recipe is sized for at least {min_gpus}.")
+    if gpus * node.nnodes < min_gpus:
+        notes.append(
+            f"sized for {min_gpus} training GPUs: run on {-(-min_gpus // gpus)} nodes "
+            "(NNODES, NODE_RANK, MASTER_ADDR on each)"
+        )
     if chosen in _NEEDS_DEEPSPEED and not _has_module("deepspeed"):
         problems.append("DeepSpeed is not installed: pip install 'viscoder2-train[deepspeed]'.")
     global_batch = values.get("global_batch_size")
