@@ -47,9 +47,11 @@ bench-pipeline: install
 # launch accelerate (DeepSpeed ZeRO-3 for the full fine-tunes) on the GPUs present, or print the plan and
 # what it needs when there are none. Extra sft flags: `make train SIZE=7b ARGS="--num_train_epochs 1"`.
 # DATA=viscode-multi trains on the folder `make dataset` built (any dataset name or folder works).
+# RECIPE=grpo: reinforcement learning with the render engine as reward (recipe grpo-$(SIZE): tiny, 7b, 32b).
 SIZE ?= tiny
+RECIPE ?=
 ARGS ?=
 DATA ?=
 TRAIN_ARGS = $(strip $(if $(DATA),--dataset_name $(DATA)) $(ARGS))
 train: install
-	$(VENV)/bin/viscoder2-train launch $(SIZE) $(if $(TRAIN_ARGS),-- $(TRAIN_ARGS))
+	$(VENV)/bin/viscoder2-train launch $(if $(strip $(RECIPE)),$(RECIPE)-)$(SIZE) $(if $(TRAIN_ARGS),-- $(TRAIN_ARGS))

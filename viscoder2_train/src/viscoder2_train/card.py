@@ -50,6 +50,9 @@ class TrainSummary:
         total_steps: optimizer steps taken.
         versions: package versions (torch, transformers, trl, peft, accelerate, viscoder2-train).
         lora: the LoRA settings when an adapter was trained (empty for full fine-tuning).
+        rl: the reinforcement-learning stage, when this checkpoint was trained with GRPO (empty for SFT):
+            base checkpoint, reward weights and settings, prompts, steps, reward curves, reward counters
+            (``viscoder2_train.grpo``).
     """
 
     model_id: str
@@ -63,6 +66,7 @@ class TrainSummary:
     total_steps: int = 0
     versions: dict[str, str] = field(default_factory=dict)
     lora: dict[str, Any] = field(default_factory=dict)
+    rl: dict[str, Any] = field(default_factory=dict)
 
     def save(self, folder: str | Path) -> Path:
         path = Path(folder) / SUMMARY_FILE
@@ -138,14 +142,53 @@ def _is_hub_id(name: str) -> bool:
     return name.count("/") == 1 and not name.startswith((".", "/", "~")) and not Path(name).exists()
 
 
-def _curve_table(curve: list[list[float]], rows: int = 12) -> str:
+def _curve_table(curve: list[list[float]], rows: int = 12, name: str = "Loss") -> str:
     if not curve:
-        return "No loss was logged.\n"
+        return f"No {name.lower()} was logged.\n"
     stride = max(1, len(curve) // rows)
     picked = curve[::stride]
     if picked[-1] != curve[-1]:
         picked.append(curve[-1])
-    return "| Step | Loss |\n|---|---|\n" + "".join(f"| {int(s)} | {loss:.4f} |\n" for s, loss in picked)
+    return f"| Step | {name} |\n|---|---|\n" + "".join(f"| {int(s)} | {v:.4f} |\n" for s, v in picked)
+
+
+def rl_section(rl: dict[str, Any]) -> str:
+    """The card's "Reinforcement learning" section (``TrainSummary.rl``)."""
+    base = rl.get("base_stage") or {}
+    lines = [
+        "## Reinforcement learning (GRPO)\n",
+        f"{rl.get('algorithm', 'GRPO')}, starting from `{rl.get('base_checkpoint')}`"
+        + (
+            f" (itself trained with the `{base.get('recipe')}` recipe on `{base.get('dataset')}`, "
+            f"{base.get('steps')} steps)"
+            if base
+            else ""
+        )
+        + f", for {rl.get('steps')} optimizer steps. Rewards are computed by the VisPlotBench render engine "
+        "(`viscoder2_train.rewards`): each completion's program is extracted with the benchmark's rules and "
+        "rendered in its sandbox; renders that failed for environment reasons were left unscored.\n",
+        "| Reward component | Weight |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {weight} |" for name, weight in (rl.get("reward_weights") or {}).items()]
+    settings = {k: v for k, v in (rl.get("reward_settings") or {}).items() if v is not None}
+    prompts = rl.get("prompts") or {}
+    lines += [
+        "",
+        f"Reward settings: {settings}. Prompts: `{prompts.get('source')}` ({prompts.get('languages')}); "
+        f"{rl.get('num_generations')} completions per prompt, at most {rl.get('max_completion_length')} "
+        f"tokens each, KL coefficient {rl.get('beta')}, self-debug rounds {rl.get('self_debug_rounds', 0)}.\n",
+    ]
+    stats = rl.get("reward_stats") or {}
+    if stats:
+        lines.append(
+            f"Completions scored: {stats.get('scored', 0)}; renders run: {stats.get('renders', 0)} "
+            f"(cache hits {stats.get('render_cache_hits', 0)}); environment failures left unscored: "
+            f"{stats.get('status_env_failure', 0)}; judge failures: {stats.get('status_judge_failure', 0)}.\n"
+        )
+    lines.append("### Reward curve\n")
+    lines.append(_curve_table(rl.get("reward_curve") or [], name="Mean reward"))
+    return "\n".join(lines)
 
 
 def render_model_card(summary: TrainSummary, evaluation: str | None = None) -> str:
@@ -160,7 +203,8 @@ def render_model_card(summary: TrainSummary, evaluation: str | None = None) -> s
     ]
     if hub_dataset:
         front += ["datasets:", f"- {hub_dataset}"]
-    front += ["tags:", "- viscoder2", "- visualization", "- code", "- trl", "- sft", "---", ""]
+    front += ["tags:", "- viscoder2", "- visualization", "- code", "- trl", "- grpo" if summary.rl else "- sft"]
+    front += ["---", ""]
     data = summary.data
     hp = summary.hyperparameters
     kind = "a LoRA adapter on" if summary.lora else "a full fine-tune of"
@@ -170,11 +214,19 @@ def render_model_card(summary: TrainSummary, evaluation: str | None = None) -> s
         f"# {summary.model_id}\n",
         f"{summary.model_id} is {kind} {base} for "
         "writing and fixing visualization code (Python, Vega-Lite, LilyPond, Mermaid, SVG, LaTeX, Asymptote, "
-        "HTML and more), trained with the `viscoder2-train` recipes (trl `SFTTrainer`, assistant-only loss, "
-        "packing) in the manner of VisCoder2.\n",
+        "HTML and more), trained with the `viscoder2-train` recipes "
+        + (
+            "(trl `GRPOTrainer`, rewards from rendering the code it writes).\n"
+            if summary.rl
+            else "(trl `SFTTrainer`, assistant-only loss, packing) in the manner of VisCoder2.\n"
+        ),
         "## Training data\n",
-        f"Source: `{summary.dataset}`. Samples are chat conversations (`language`, `messages`); only assistant "
-        "turns carry loss.\n",
+        (
+            f"Prompts: `{summary.dataset}` (the policy writes the answers; nothing is imitated).\n"
+            if summary.rl
+            else f"Source: `{summary.dataset}`. Samples are chat conversations (`language`, `messages`); only "
+            "assistant turns carry loss.\n"
+        ),
     ]
     if data:
         langs = sorted(set(data.get("read", {})) | set(data.get("trained", {})))
@@ -192,6 +244,8 @@ def render_model_card(summary: TrainSummary, evaluation: str | None = None) -> s
             + (f" Language weights: {data['weights']}." if data.get("weights") else "")
             + "\n"
         )
+    if summary.rl:
+        parts.append(rl_section(summary.rl))
     parts.append("## Training procedure\n")
     parts.append(f"Recipe: `{summary.recipe}`.\n")
     rows = ["| Hyperparameter | Value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in hp.items()]

@@ -2,6 +2,7 @@
 
 viscoder2-train recipes                              # the bundled recipes, one line each
 viscoder2-train sft --recipe tiny [flags...]         # train in this process (see viscoder2_train.sft)
+viscoder2-train grpo --recipe grpo-tiny [flags...]   # RL, rewards from the render engine (viscoder2_train.grpo)
 viscoder2-train launch 32b [--dry-run]               # accelerate on the GPUs present (see viscoder2_train.launch)
 viscoder2-train card OUTPUT_DIR [--eval-run RUN]     # rebuild README.md, with a VisPlotBench table
 viscoder2-train push OUTPUT_DIR --repo-id me/name    # upload the final model and its card
@@ -18,9 +19,10 @@ def _recipes() -> int:
 
     for name in list_recipes():
         values = load_recipe(name)
+        length = values.get("max_length") or values.get("max_completion_length")
         print(
-            f"{name:10} {values.get('model_name_or_path', '?'):36} launcher={values.get('launcher', 'single_gpu'):10} "
-            f"lr={values.get('learning_rate')} max_length={values.get('max_length')}"
+            f"{name:10} {values.get('stage', 'sft'):5} {values.get('model_name_or_path', '?'):36} "
+            f"launcher={values.get('launcher', 'single_gpu'):10} lr={values.get('learning_rate')} max_length={length}"
         )
     return 0
 
@@ -67,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
 
         run(rest)
         return 0
+    if command == "grpo":
+        from viscoder2_train.grpo import run as run_grpo
+
+        run_grpo(rest)
+        return 0
     if command == "launch":
         from viscoder2_train.launch import main as launch_main
 
@@ -77,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return _card(rest)
     if command == "push":
         return _push(rest)
-    print(f"Unknown command {command!r}; choose from sft, launch, recipes, card, push.", file=sys.stderr)
+    print(f"Unknown command {command!r}; choose from sft, grpo, launch, recipes, card, push.", file=sys.stderr)
     return 2
 
 

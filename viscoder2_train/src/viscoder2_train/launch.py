@@ -32,6 +32,7 @@ from viscoder2_train.recipes import list_recipes, load_recipe
 
 LAUNCHERS = ("cpu", "single_gpu", "multi_gpu", "zero3", "fsdp", "multi_node")
 _NEEDS_DEEPSPEED = ("zero3", "multi_node")
+_GPUS_PER_NODE = 8  # what a plan assumes per node when this machine has no GPU
 
 
 def launcher_config_path(name: str) -> Path:
@@ -121,6 +122,7 @@ class LaunchPlan:
     problems: list[str] = field(default_factory=list)
     needs: str = ""
     gpus_found: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def processes(self) -> int:
@@ -146,6 +148,7 @@ class LaunchPlan:
             f"needs:     {self.needs}",
             f"command:   {shlex.join(self.command)}",
         ]
+        lines += [f"note:      {n}" for n in self.notes]
         lines += [f"problem:   {p}" for p in self.problems]
         return "\n".join(lines)
 
@@ -183,7 +186,10 @@ def plan_launch(
     min_gpus = int(values.get("min_gpus", 0))
     memory = int(values.get("min_gpu_memory_gb", 0))
     extra = list(extra_args or [])
-    sft = ["-m", "viscoder2_train.sft", "--recipe", recipe]
+    stage = str(values.get("stage", "sft"))
+    if stage not in ("sft", "grpo"):
+        raise ValueError(f"Recipe {recipe!r}: unknown stage {stage!r}; choose sft or grpo.")
+    sft = ["-m", f"viscoder2_train.{stage}", "--recipe", recipe]
     if chosen == "cpu":
         accumulation = int(values.get("gradient_accumulation_steps", 1))
         return LaunchPlan(
@@ -200,7 +206,7 @@ def plan_launch(
         )
     found = count_gpus() if gpus is None else gpus
     # With no GPU here, plan for the hardware the recipe is sized for, so the printout shows what would run.
-    gpus = found or max(min_gpus, 1)
+    gpus = found or min(max(min_gpus, 1), _GPUS_PER_NODE)
     if node.nnodes > 1 and chosen == "zero3":
         chosen = "multi_node"
     if chosen == "multi_gpu" and gpus * node.nnodes == 1:
@@ -212,13 +218,21 @@ def plan_launch(
     )
     if values.get("attn_implementation") == "flash_attention_2":
         needs += ", flash-attn (pip install flash-attn; or --attn_implementation sdpa)"
+    notes = _vllm_notes(values, problems) if values.get("use_vllm") else []
+    if values.get("use_vllm"):
+        needs += ", vLLM (pip install vllm)"
     if found == 0:
         problems.append(
             "no CUDA GPU found on this machine: this recipe does not train on CPU "
-            "(the CPU recipes are tiny and tiny-lora)."
+            "(the CPU recipes are tiny, tiny-lora and grpo-tiny)."
         )
     elif gpus * node.nnodes < min_gpus:
         problems.append(f"{gpus * node.nnodes} GPU(s) found, the recipe is sized for at least {min_gpus}.")
+    if gpus * node.nnodes < min_gpus:
+        notes.append(
+            f"sized for {min_gpus} training GPUs: run on {-(-min_gpus // gpus)} nodes "
+            "(NNODES, NODE_RANK, MASTER_ADDR on each)"
+        )
     if chosen in _NEEDS_DEEPSPEED and not _has_module("deepspeed"):
         problems.append("DeepSpeed is not installed: pip install 'viscoder2-train[deepspeed]'.")
     global_batch = values.get("global_batch_size")
@@ -253,7 +267,26 @@ def plan_launch(
         problems,
         needs,
         gpus_found=found,
+        notes=notes,
     )
+
+
+def _vllm_notes(values: Mapping[str, object], problems: list[str]) -> list[str]:
+    """How generation runs for a GRPO recipe with vLLM (and the server to start in server mode)."""
+    if not _has_module("vllm"):
+        problems.append("vLLM is not installed: pip install vllm (the GRPO recipes generate with it).")
+    if values.get("vllm_mode", "colocate") != "server":
+        return [
+            "generation: vLLM colocated in every training process "
+            f"(gpu_memory_utilization {values.get('vllm_gpu_memory_utilization', 0.3)}, "
+            f"tensor parallel {values.get('vllm_tensor_parallel_size', 1)})"
+        ]
+    model = values.get("model_name_or_path")
+    return [
+        "generation: a separate vLLM server; on its own node of 8 GPUs first run:",
+        f"  trl vllm-serve --model {model} --tensor_parallel_size 4 --data_parallel_size 2 --port 8000",
+        "then pass its address to every training node: -- --vllm_server_base_url http://<vllm host>:8000",
+    ]
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -301,9 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     if plan.launcher == "cpu":
-        from viscoder2_train.sft import run
+        import importlib
 
-        run(plan.command[3:])
+        importlib.import_module(plan.command[2]).run(plan.command[3:])
         return 0
     return subprocess.call(plan.command)
 
