@@ -20,6 +20,7 @@ from typing import Any
 
 from visplotbench.backends import GenerationRequest, GenerationResult, make_backend
 from visplotbench.engine import InvalidJob, RenderJob, RenderPool, RenderResult
+from visplotbench.engine.assets import js_versions
 from visplotbench.engine.registry import data_files
 from visplotbench.extract import extract_code
 from visplotbench.harness._cache import (
@@ -158,6 +159,8 @@ class Runner:
                 },
             },
             "versions": _versions(),
+            # The Mermaid release and every pinned chart library (part of the render cache key).
+            "javascript": js_versions(),
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
 
