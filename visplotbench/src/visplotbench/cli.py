@@ -207,7 +207,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from visplotbench.report import write_reports
 
-    paths = write_reports(Path(args.run))
+    paths = write_reports(Path(args.run), inline_images=args.inline_images)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0
@@ -279,6 +279,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="write report.md and report.html for a run folder")
     p.add_argument("run")
+    p.add_argument(
+        "--inline-images",
+        action="store_true",
+        help="embed the images in report.html (one self-contained file, far larger) instead of linking images/",
+    )
     p.set_defaults(func=_cmd_report)
 
     from visplotbench.judges._cli import add_score_parser

@@ -18,6 +18,7 @@ NON_ERRORS = {
     "no_output": "NoImage",
     "generation_failed": "GenerationFailed",
     "env_failure": "EnvironmentFailure",
+    "bad_task": "BadTask",
 }
 
 
@@ -137,6 +138,6 @@ def summarize(records: list[AttemptRecord], task_languages: dict[str, str], roun
         elif first_pass is None:
             kind = last.failure_kind or failure_kind(language, last.status, last.error)
             summary.failure_kinds[kind] = summary.failure_kinds.get(kind, 0) + 1
-            if max(attempts) < rounds and last.status != "env_failure":
+            if max(attempts) < rounds and last.status != "bad_task":
                 complete = False  # more rounds are due
     return RunSummary(rounds, languages, complete)

@@ -20,7 +20,9 @@ class AttemptRecord:
         generation_error: why the request failed after retries ("" on success).
         extraction_rule: which rule of ``visplotbench.extract`` found the code.
         code: the program that was rendered.
-        status: the render status (``RenderStatus`` value) or ``generation_failed``.
+        status: the render status (``RenderStatus`` value), ``generation_failed``, ``no_code``, or
+            ``bad_task`` (the task's data files have names no job may have; no self-debug follows,
+            it counts as not passed and ``error`` names the file).
         error: the error excerpt shown to the model in the next round.
         failure_kind: a short class of failure (exception class, tool error kind, timeout, blank...).
         images: PNG file names relative to the run folder.

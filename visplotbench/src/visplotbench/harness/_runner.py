@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from visplotbench.backends import GenerationRequest, GenerationResult, make_backend
-from visplotbench.engine import RenderJob, RenderPool, RenderResult
+from visplotbench.engine import InvalidJob, RenderJob, RenderPool, RenderResult
+from visplotbench.engine.assets import js_versions
 from visplotbench.engine.registry import data_files
 from visplotbench.extract import extract_code
 from visplotbench.harness._cache import (
@@ -100,7 +101,10 @@ def _versions() -> dict[str, str]:
 
 
 def _task_digest(task: Task) -> str:
-    return digest([task.id, task.task__plot_description, task.task__plot_style, task.data, task.used_lib])
+    extra = [task.files] if task.files else []  # absent from older runs' fingerprints
+    return digest(
+        [task.id, task.task__plot_description, task.task__plot_style, task.data, task.used_lib, *extra]
+    )
 
 
 class Runner:
@@ -155,6 +159,8 @@ class Runner:
                 },
             },
             "versions": _versions(),
+            # The Mermaid release and every pinned chart library (part of the render cache key).
+            "javascript": js_versions(),
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
 
@@ -169,7 +175,7 @@ class Runner:
                 messages = build_messages(task, self.prompts, self.config.descriptor)
             else:
                 prev = done.get((task.id, round_ - 1))
-                if prev is None or prev.passed or prev.status == "env_failure":
+                if prev is None or prev.passed or prev.status in ("env_failure", "bad_task"):
                     continue
                 if any(done[(task.id, k)].passed for k in range(round_) if (task.id, k) in done):
                     continue
@@ -178,7 +184,7 @@ class Runner:
         return requests
 
     def _render(self, task: Task, code: str) -> tuple[RenderResult | None, Future[RenderResult] | None, str]:
-        job = RenderJob(task.language, code, data_files(task.language, task.data))
+        job = RenderJob(task.language, code, {**data_files(task.language, task.data), **task.files})
         try:
             versions = self.pool.renderer(task.language).versions()
         except Exception:  # the renderer cannot start: let the pool report env_failure
@@ -198,11 +204,14 @@ class Runner:
         rule: str,
         timings: dict[str, float],
         cache: list[str],
+        bad_task: str = "",
     ) -> None:
         task = self.by_id[request.task_id]
         images: list[bytes]
         if gen.error:
             status, error, images = "generation_failed", f"The model request failed: {gen.error}", []
+        elif bad_task:  # the task's own data cannot be given to any program: not the model's fault
+            status, error, images = "bad_task", f"This task cannot be run as given: {bad_task}", []
         elif result is None:
             status, error, images = "no_code", "The reply contained no code.", []
         else:
@@ -252,7 +261,11 @@ class Runner:
             if gen.error or not code.strip():
                 self._finish(request, gen, None, code, rule, timings, cache)
                 return
-            cached, future, key = self._render(request.task, code)
+            try:
+                cached, future, key = self._render(request.task, code)
+            except InvalidJob as exc:
+                self._finish(request, gen, None, code, rule, timings, cache, bad_task=str(exc))
+                return
             if cached is not None:
                 self._finish(request, gen, cached, code, rule, timings, [*cache, "render"])
                 return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import re
 import shutil
 import time
 from pathlib import Path
@@ -12,10 +13,14 @@ from visplotbench.engine._images import job_files, read_job_image
 from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import RenderJob, RenderResult
 from visplotbench.engine._worker import WarmWorker, WorkerReply
-from visplotbench.engine.renderers._base import Renderer, env_failure, finish
+from visplotbench.engine.renderers._base import Renderer, env_failure, finish, write_job_files
 
 if TYPE_CHECKING:
     from PIL import Image
+
+
+# How a worker's runtime (Rust, C++) reports an allocation it could not get before it aborts.
+_ALLOCATION_FAILED = re.compile(r"memory allocation of \d+ bytes failed|std::bad_alloc|out of memory")
 
 
 class WorkerPool:
@@ -76,14 +81,11 @@ class WarmRenderer(Renderer):
                 job_dir = worker.new_job_dir()
             except Exception as exc:  # the worker could not start: the environment's fault
                 return env_failure(self.language, str(exc))
-            (job_dir / self.source_name).write_text(job.source, encoding="utf-8")
-            for name, content in job.files.items():
-                if "/" in name or name in ("", ".", ".."):
-                    raise ValueError(f"data file name {name!r} must be a plain file name")
-                target = job_dir / name
-                target.write_bytes(content) if isinstance(content, bytes) else target.write_text(
-                    content, encoding="utf-8"
-                )
+            try:
+                write_job_files(job, job_dir, self.source_name)
+            except BaseException:
+                self.cleanup(job_dir)
+                raise
             reply = worker.run(job_dir, self.limits_for(job), options)
         finally:
             self.pool.release(worker)
@@ -106,13 +108,16 @@ class WarmRenderer(Renderer):
                 images = read_images(job_dir / "out")
             except ValueError as exc:  # a damaged or oversized PNG is the program's fault
                 images, error = [], error or str(exc)
-            if reply.crashed and not reply.timed_out and not error:
+            proc = reply_as_process(reply)
+            if reply.crashed and _ALLOCATION_FAILED.search(reply.crashed):
+                proc.memory_exceeded = True  # an in-process job asked for memory the worker could not get
+            elif reply.crashed and not reply.timed_out and not error:
                 error = f"The renderer stopped unexpectedly ({reply.crashed})."
             result = finish(
                 self.language,
                 images,
                 error=error,
-                proc=reply_as_process(reply),
+                proc=proc,
                 limits=self.limits_for(job),
                 tool_versions=self.versions(),
             )
