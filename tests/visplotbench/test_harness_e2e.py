@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from stub_openai import StubOpenAI
-from visplotbench.harness import RunConfig, RunStore, run_benchmark
+from visplotbench.runfolder import RunStore
 from visplotbench.tasks import load_tasks
+
+from visplotbench import RunConfig, run_benchmark
 
 LANGS = ["svg", "vegalite"]
 BROKEN = {
@@ -81,9 +83,11 @@ def test_self_debug_fixes_in_round_two(tmp_path):
     assert "100.0" in report and "0.0" in report
     html = (tmp_path / "run" / "report.html").read_text()
     assert all(t.id in html for t in tasks)
-    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert cfg["prompts"]["version"] == "v1" and len(cfg["prompts"]["sha256"]) == 64
-    assert cfg["backend"]["model"] == "stub-model" and "api_key" not in json.dumps(cfg)
+    manifest = RunStore(tmp_path / "run").read_manifest()
+    assert manifest is not None
+    assert manifest.prompts_version == "v1" and len(manifest.prompts_sha256) == 64
+    assert manifest.backend["model"] == "stub-model"
+    assert "api_key" not in (tmp_path / "run" / "config.json").read_text()
 
 
 def test_failed_requests_count_as_failures(tmp_path):

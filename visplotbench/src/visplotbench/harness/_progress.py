@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 from typing import Any
 
-from visplotbench.harness._records import AttemptRecord
+from visplotbench.runfolder import AttemptRecord
 
 
 class Progress:
