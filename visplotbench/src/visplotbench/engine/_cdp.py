@@ -14,6 +14,7 @@ a dozen commands and events, which this module speaks directly.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import subprocess
@@ -24,8 +25,12 @@ Handler = Callable[[str, dict], None]
 STDERR_TAIL = 4096
 
 # bash (not sh: dash cannot redirect from a descriptor above 9) moves the two pipe ends to the
-# descriptors Chromium expects and closes the originals, then runs the launcher.
+# descriptors Chromium expects and closes the originals, then runs the launcher. This is only
+# correct when neither end already is 3 or 4 (``exec 3<&3`` is a no-op and the close after it
+# would then close the new fd 3; ``exec 3<&4`` would overwrite the other end): ``launch`` hands
+# it descriptors at or above ``_FIRST_FREE_FD``, whatever the parent's descriptor layout.
 _TRAMPOLINE = 'r=$1 w=$2; shift 2; exec 3<&$r 4>&$w {r}<&- {w}>&- && exec "$@"'
+_FIRST_FREE_FD = 10
 
 
 class ProtocolError(Exception):
@@ -155,6 +160,11 @@ async def launch(argv: Sequence[str], env: dict[str, str]) -> tuple[subprocess.P
     kept (``Connection.stderr_tail``): a page can make Chromium log without end (WebGL errors)."""
     to_browser_r, to_browser_w = os.pipe()
     from_browser_r, from_browser_w = os.pipe()
+    # os.pipe() returns the lowest free descriptors: with some of 0-4 closed in this process (a
+    # daemon, a pipeline, a test runner) the child's ends could be 0-4, where Popen's own stdio
+    # or the trampoline's moves would clobber them. Copies at 10 and above are never touched.
+    to_browser_r = _lift(to_browser_r)
+    from_browser_w = _lift(from_browser_w)
     try:
         process = subprocess.Popen(
             ["/bin/bash", "-c", _TRAMPOLINE, "bash", str(to_browser_r), str(from_browser_w),
@@ -178,6 +188,14 @@ async def launch(argv: Sequence[str], env: dict[str, str]) -> tuple[subprocess.P
     await asyncio.get_running_loop().connect_read_pipe(lambda: _Tail(connection), process.stderr)
     await connection.open(from_browser_r, to_browser_w)
     return process, connection
+
+
+def _lift(fd: int) -> int:
+    """A copy of ``fd`` numbered ``_FIRST_FREE_FD`` or above (close-on-exec); ``fd`` is closed."""
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _FIRST_FREE_FD)
+    finally:
+        os.close(fd)
 
 
 class _Tail(asyncio.Protocol):

@@ -9,7 +9,14 @@ import traceback
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult, RenderStatus
+from visplotbench.engine._types import (
+    EnvironmentProblem,
+    InvalidJob,
+    Limits,
+    RenderJob,
+    RenderResult,
+    RenderStatus,
+)
 from visplotbench.engine.registry import check_language, renderer_class
 from visplotbench.engine.renderers._base import Renderer, env_failure
 
@@ -68,6 +75,8 @@ class RenderPool:
             waited = time.monotonic() - start
             try:
                 result = renderer.render(job)
+            except InvalidJob:
+                raise  # the caller's input (a data file name changed after the job was made)
             except EnvironmentProblem as exc:
                 return env_failure(job.language, str(exc))
             except Exception as exc:  # a bug in a renderer must not take the run down or blame the model
@@ -132,7 +141,11 @@ def render(
     Args:
         language: one of ``visplotbench.engine.LANGUAGES``.
         source: the program text, exactly as written.
-        files: data files placed next to the program (e.g. ``{"data.csv": csv_text}``).
+        files: data files placed next to the program (e.g. ``{"data.csv": csv_text}``); names are
+            relative paths inside the job directory (see ``RenderJob``).
+
+    Raises:
+        InvalidJob: a data file name is not allowed (the message names it and the rule).
         limits: resource limits; the language's defaults when omitted.
         all_pages: LaTeX: return every page rather than the first.
     """

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import Future
 
 from visplotbench.backends import GenerationRequest, GenerationResult, make_backend
-from visplotbench.engine import RenderJob, RenderPool, RenderResult, RenderStatus
+from visplotbench.engine import InvalidJob, RenderJob, RenderPool, RenderResult, RenderStatus
 from visplotbench.engine.registry import data_files
 from visplotbench.extract import extract_code
 from visplotbench.harness._config import RunConfig
@@ -69,7 +69,10 @@ def _versions() -> dict[str, str]:
 
 
 def _task_digest(task: Task) -> str:
-    return digest([task.id, task.task__plot_description, task.task__plot_style, task.data, task.used_lib])
+    extra = [task.files] if task.files else []  # absent from older runs' fingerprints
+    return digest(
+        [task.id, task.task__plot_description, task.task__plot_style, task.data, task.used_lib, *extra]
+    )
 
 
 class Runner:
@@ -139,7 +142,11 @@ class Runner:
                 messages = build_messages(task, self.prompts, self.config.descriptor)
             else:
                 prev = done.get((task.id, round_ - 1))
-                if prev is None or prev.passed or prev.status is AttemptStatus.ENV_FAILURE:
+                if (
+                    prev is None
+                    or prev.passed
+                    or prev.status in (AttemptStatus.ENV_FAILURE, AttemptStatus.BAD_TASK)
+                ):
                     continue
                 if any(done[(task.id, k)].passed for k in range(round_) if (task.id, k) in done):
                     continue
@@ -148,7 +155,7 @@ class Runner:
         return requests
 
     def _render(self, task: Task, code: str) -> tuple[RenderResult | None, Future[RenderResult] | None, str]:
-        job = RenderJob(task.language, code, data_files(task.language, task.data))
+        job = RenderJob(task.language, code, {**data_files(task.language, task.data), **task.files})
         try:
             versions = self.pool.renderer(task.language).versions()
         except Exception:  # the renderer cannot start: let the pool report env_failure
@@ -168,6 +175,7 @@ class Runner:
         rule: str,
         timings: dict[str, float],
         cache: list[str],
+        bad_task: str = "",
     ) -> None:
         task = self.by_id[request.task_id]
         images: list[bytes]
@@ -176,6 +184,12 @@ class Runner:
             status, error, images = (
                 AttemptStatus.GENERATION_FAILED,
                 f"The model request failed: {gen.error}",
+                [],
+            )
+        elif bad_task:  # the task's own data cannot be given to any program: not the model's fault
+            status, error, images = (
+                AttemptStatus.BAD_TASK,
+                f"This task cannot be run as given: {bad_task}",
                 [],
             )
         elif result is None:
@@ -227,7 +241,11 @@ class Runner:
             if gen.error or not code.strip():
                 self._finish(request, gen, None, code, rule, timings, cache)
                 return
-            cached, future, key = self._render(request.task, code)
+            try:
+                cached, future, key = self._render(request.task, code)
+            except InvalidJob as exc:
+                self._finish(request, gen, None, code, rule, timings, cache, bad_task=str(exc))
+                return
             if cached is not None:
                 self._finish(request, gen, cached, code, rule, timings, [*cache, "render"])
                 return

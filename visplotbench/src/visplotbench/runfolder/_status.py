@@ -11,9 +11,10 @@ class AttemptStatus(str, enum.Enum):
     """The status of one attempt (``AttemptRecord.status``).
 
     The first six are the engine's ``RenderStatus`` values (the attempt's code was rendered);
-    ``GENERATION_FAILED`` (the model request failed after retries) and ``NO_CODE`` (the reply held no
-    program) end an attempt before anything is rendered. Only ``OK`` passes; ``ENV_FAILURE`` is the
-    environment's fault and is never counted against a model. Values are the strings written to
+    ``GENERATION_FAILED`` (the model request failed after retries), ``NO_CODE`` (the reply held no
+    program) and ``BAD_TASK`` (the task's data files have names no job may have: no self-debug follows,
+    it counts as not passed and the error names the file) end an attempt before anything is rendered.
+    Only ``OK`` passes; ``ENV_FAILURE`` is the environment's fault and is never counted against a model. Values are the strings written to
     ``results.jsonl``, so a member compares equal to its string.
     """
 
@@ -25,6 +26,7 @@ class AttemptStatus(str, enum.Enum):
     ENV_FAILURE = "env_failure"
     GENERATION_FAILED = "generation_failed"
     NO_CODE = "no_code"
+    BAD_TASK = "bad_task"
 
     def __str__(self) -> str:
         return self.value

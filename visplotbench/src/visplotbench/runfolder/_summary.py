@@ -24,6 +24,7 @@ NON_ERRORS = {
     AttemptStatus.NO_OUTPUT: "NoImage",
     AttemptStatus.GENERATION_FAILED: "GenerationFailed",
     AttemptStatus.ENV_FAILURE: "EnvironmentFailure",
+    AttemptStatus.BAD_TASK: "BadTask",
 }
 
 
@@ -159,6 +160,6 @@ def summarize(records: list[AttemptRecord], task_languages: dict[str, str], roun
         elif first_pass is None:
             kind = last.failure_kind or failure_kind(language, last.status, last.error)
             summary.failure_kinds[kind] = summary.failure_kinds.get(kind, 0) + 1
-            if max(attempts) < rounds:
+            if max(attempts) < rounds and last.status is not AttemptStatus.BAD_TASK:
                 complete = False  # more rounds are due
     return RunSummary(rounds, languages, complete)

@@ -14,7 +14,7 @@ from typing import Any
 
 from visplotbench.engine.registry import LANGUAGES
 from visplotbench.tasks._bundled import BUNDLED_DIR, load_bundled
-from visplotbench.tasks._schema import Task, table_to_rows
+from visplotbench.tasks._schema import Task, table_to_rows, task_files
 
 HUB_REPO = "TIGER-Lab/VisPlotBench"
 
@@ -38,6 +38,7 @@ def _row_to_task(row: dict[str, Any], language: str) -> Task:
         image=png,
         code=row.get("code") or "",
         language=language,
+        files=task_files(row.get("files")),
     )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 # The columns of TIGER-Lab/VisPlotBench (every config), then our reference solution.
 COLUMNS = (
@@ -47,6 +48,10 @@ class Task:
         image: the reference image as PNG bytes (empty when absent).
         code: a reference solution (empty when the source has none, as on the Hub).
         language: the language key; taken from ``id`` when not given.
+        files: more data files for the task's programs, name -> text (task sets of your own: an
+            optional ``files`` column holding a JSON object; the Hub dataset has none). Names
+            follow ``visplotbench.engine.RenderJob``'s rules; a task with an illegal one is recorded
+            in a run as ``bad_task`` with the name in its error.
     """
 
     id: str
@@ -59,10 +64,21 @@ class Task:
     image: bytes = b""
     code: str = ""
     language: str = ""
+    files: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.language:
             self.language = self.id.rsplit("_", 1)[0]
+
+
+def task_files(value: Any) -> dict[str, str]:
+    """The optional ``files`` column of a task row: a JSON object (or a dict) of name -> text."""
+    if not value:
+        return {}
+    found = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(found, dict):
+        raise ValueError(f"a task's 'files' must be a JSON object of file name -> text, got {value!r:.80}")
+    return {str(name): str(text) for name, text in found.items()}
 
 
 def arrow_schema():
@@ -112,6 +128,7 @@ def table_to_rows(table, language: str = "") -> list[Task]:
                 image=(image.get("bytes") or b"") if isinstance(image, dict) else b"",
                 code=record.get("code") or "",
                 language=language,
+                files=task_files(record.get("files")),
             )
         )
     return rows

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 from visplotbench.engine._errors import clean_excerpt
 from visplotbench.engine._images import BLANK_SHARE, normalize_and_measure
 from visplotbench.engine._sandbox import ProcessResult, scratch_dir
-from visplotbench.engine._types import Limits, RenderJob, RenderResult, RenderStatus
+from visplotbench.engine._types import Limits, RenderJob, RenderResult, RenderStatus, check_file_names
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -64,18 +64,27 @@ def job_directory(job: RenderJob, source_name: str) -> Iterator[Path]:
     job_dir = Path(tempfile.mkdtemp(prefix="vpb-job-", dir=scratch_dir()))
     try:
         job_dir.chmod(0o700)
-        (job_dir / source_name).write_text(job.source, encoding="utf-8")
-        for name, content in job.files.items():
-            target = job_dir / name
-            if target.resolve().parent != job_dir.resolve():
-                raise ValueError(f"data file name {name!r} must be a plain file name")
-            if isinstance(content, bytes):
-                target.write_bytes(content)
-            else:
-                target.write_text(content, encoding="utf-8")
+        write_job_files(job, job_dir, source_name)
         yield job_dir
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
+
+
+def write_job_files(job: RenderJob, job_dir: Path, source_name: str) -> None:
+    """Write the program and its data files (sub-folders made as needed) into ``job_dir``.
+
+    The names are checked again (``RenderJob`` checked them when it was made, but its dict can be
+    changed afterwards): ``InvalidJob`` for a bad one, before anything is written.
+    """
+    check_file_names(job.language, list(job.files), source_name)
+    (job_dir / source_name).write_text(job.source, encoding="utf-8")
+    for name, content in job.files.items():
+        target = job_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
 
 
 def limit_message(proc: ProcessResult, limits: Limits) -> tuple[RenderStatus, str] | None:

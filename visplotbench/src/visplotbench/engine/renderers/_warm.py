@@ -12,7 +12,7 @@ from visplotbench.engine._images import job_files, read_job_image
 from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import RenderJob, RenderResult
 from visplotbench.engine._worker import WarmWorker, WorkerReply
-from visplotbench.engine.renderers._base import Renderer, env_failure, finish
+from visplotbench.engine.renderers._base import Renderer, env_failure, finish, write_job_files
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -76,14 +76,11 @@ class WarmRenderer(Renderer):
                 job_dir = worker.new_job_dir()
             except Exception as exc:  # the worker could not start: the environment's fault
                 return env_failure(self.language, str(exc))
-            (job_dir / self.source_name).write_text(job.source, encoding="utf-8")
-            for name, content in job.files.items():
-                if "/" in name or name in ("", ".", ".."):
-                    raise ValueError(f"data file name {name!r} must be a plain file name")
-                target = job_dir / name
-                target.write_bytes(content) if isinstance(content, bytes) else target.write_text(
-                    content, encoding="utf-8"
-                )
+            try:
+                write_job_files(job, job_dir, self.source_name)
+            except BaseException:
+                self.cleanup(job_dir)
+                raise
             reply = worker.run(job_dir, self.limits_for(job), options)
         finally:
             self.pool.release(worker)

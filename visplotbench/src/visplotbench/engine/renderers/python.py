@@ -185,9 +185,9 @@ class PythonRenderer(WarmRenderer):
                     raise _ArtefactError(
                         f"altair charts need the Vega-Lite renderer: {exc}", env=True
                     ) from exc
-        result = self._vegalite.render(
-            RenderJob("vegalite", data.decode("utf-8", "replace"), dict(job.files))
-        )
+        # A Python job's data file may be named like the Vega-Lite renderer's own spec file.
+        files = {k: v for k, v in job.files.items() if k != self._vegalite.source_name}
+        result = self._vegalite.render(RenderJob("vegalite", data.decode("utf-8", "replace"), files))
         if result.status is RenderStatus.ENV_FAILURE:
             raise _ArtefactError(f"the Vega-Lite renderer failed: {result.error}", env=True)
         if not result.images:
