@@ -80,6 +80,7 @@ def test_sub_folder_reaches_a_process_renderer(pool, need):
     assert result.status is RenderStatus.OK, result.error
 
 
+@pytest.mark.slow
 def test_a_task_with_an_illegal_file_name_gets_bad_task_in_a_run(tmp_path, need):
     need("python")
     tasks = load_tasks("bundled", ["python"], limit=2)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 import visplotbench
 
 SRC = Path(visplotbench.__file__).parent

