@@ -42,6 +42,16 @@ def _parents() -> tuple[Path | None, Path | None]:
     return _available
 
 
+_cpuacct: list[Path | None] = []
+
+
+def _cpuacct_parent() -> Path | None:
+    """The cpuacct hierarchy's folder for jobs (None where it is absent or not writable)."""
+    if not _cpuacct:
+        _cpuacct.append(_v1_dir("cpuacct"))
+    return _cpuacct[0]
+
+
 def cgroups_available() -> bool:
     """True when jobs get a pids and a memory cgroup of their own (cgroup v1 writable)."""
     pids, mem = _parents()
@@ -73,6 +83,15 @@ class JobCgroup:
                     if int(fail.read_text()) > 0:
                         return True
         return False
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds used by all the job's processes so far (0.0 without a cpuacct cgroup)."""
+        for d in self.dirs:
+            usage = d / "cpuacct.usage"
+            if usage.exists():
+                with contextlib.suppress(OSError, ValueError):
+                    return int(usage.read_text()) / 1e9
+        return 0.0
 
     def pids_exceeded(self) -> bool:
         """True when a fork was refused because the job reached its process cap."""
@@ -130,6 +149,11 @@ def create_job_cgroup(max_processes: int, memory_mb: int | None) -> JobCgroup | 
             (m / "memory.limit_in_bytes").write_text(str(memory_mb * 1024 * 1024))
             with contextlib.suppress(OSError):  # no swap accounting on some kernels
                 (m / "memory.memsw.limit_in_bytes").write_text(str(memory_mb * 1024 * 1024))
+        cpu_parent = _cpuacct_parent()
+        if cpu_parent is not None:  # measures only: tells a kill at the CPU limit from other kills
+            c = cpu_parent / name
+            c.mkdir()
+            dirs.append(c)
     except OSError:
         JobCgroup(dirs).remove()
         return None

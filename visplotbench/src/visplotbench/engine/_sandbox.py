@@ -49,7 +49,7 @@ from visplotbench.engine._types import EnvironmentProblem, Limits
 
 SANDBOX_JOB_DIR = "/job"
 # Output beyond this is not just truncated: the job is killed (an output flood burns CPU and memory).
-_FLOOD_FACTOR = 64
+FLOOD_FACTOR = 64
 
 _ETC = (
     "ld.so.cache",
@@ -89,6 +89,9 @@ class ProcessResult:
         memory_exceeded: the memory cgroup refused memory or OOM-killed a process.
         pids_exceeded: the job hit its process cap.
         wall_s: seconds from start to exit.
+        cpu_s: CPU seconds the job's processes used together (its cpuacct cgroup; 0.0 where
+            there is none). It tells a kill at RLIMIT_CPU's hard limit (a tool that caught SIGXCPU)
+            from other kills.
     """
 
     returncode: int
@@ -99,6 +102,7 @@ class ProcessResult:
     memory_exceeded: bool = False
     pids_exceeded: bool = False
     wall_s: float = 0.0
+    cpu_s: float = 0.0
 
 
 SCRATCH_MIN_FREE = 2 * 1024**3
@@ -262,7 +266,9 @@ def limited_argv(
     """
     prlimit = [
         "prlimit",
-        f"--cpu={limits.cpu_s}",
+        # soft:hard. At the soft limit the kernel sends SIGXCPU, which names the limit in the exit
+        # status; with soft == hard it sends SIGKILL at once, which looks like any other kill.
+        f"--cpu={limits.cpu_s}:{limits.cpu_s + 1}",
         f"--fsize={limits.file_size_mb * 1024 * 1024}",
         "--nofile=1024",
         "--core=0",
@@ -350,7 +356,7 @@ def run_sandboxed(
     proc = sp.proc
     assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
     proc.stdin.close()  # no stdin: tools that prompt (TeX in errorstop mode) would hang on it
-    cap, flood = limits.output_bytes, limits.output_bytes * _FLOOD_FACTOR
+    cap, flood = limits.output_bytes, limits.output_bytes * FLOOD_FACTOR
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     bufs = {out_fd: bytearray(), err_fd: bytearray()}
     seen = dict.fromkeys(bufs, 0)
@@ -392,6 +398,7 @@ def run_sandboxed(
         sel.close()
         memory = sp.cgroup.memory_exceeded() if sp.cgroup else False
         pids = sp.cgroup.pids_exceeded() if sp.cgroup else False
+        cpu_s = sp.cgroup.cpu_seconds() if sp.cgroup else 0.0
         sp.close()
     out, err = (bytes(bufs[fd]).decode("utf-8", "replace") for fd in (out_fd, err_fd))
     return ProcessResult(
@@ -403,4 +410,5 @@ def run_sandboxed(
         memory_exceeded=memory,
         pids_exceeded=pids,
         wall_s=time.monotonic() - sp.started,
+        cpu_s=cpu_s,
     )

@@ -24,6 +24,10 @@ class RenderStatus(str, enum.Enum):
         return self.value
 
 
+# The names ``RenderResult.limit`` takes, one per field of ``Limits``.
+LIMITS = ("wall_time", "cpu_time", "memory", "processes", "file_size", "output")
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits for one job. Every field applies to the whole job (all its processes).
@@ -166,6 +170,9 @@ class RenderResult:
         timings: seconds spent per phase (e.g. ``{"run": 0.8, "total": 0.9}``).
         tool_versions: versions of the tools that rendered this job.
         notes: non-fatal remarks (e.g. a library that the renderer cannot capture).
+        limit: the limit that stopped the job or refused it something, one of ``LIMITS``
+            (``wall_time``, ``cpu_time``, ``memory``, ``output``, ``file_size``, ``processes``);
+            empty when none did. ``error`` names it with its figure.
     """
 
     language: str
@@ -177,6 +184,7 @@ class RenderResult:
     timings: dict[str, float] = field(default_factory=dict)
     tool_versions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    limit: str = ""
 
     @property
     def ok(self) -> bool:

@@ -88,7 +88,8 @@ def _run_forked(handler: object, job: dict) -> dict:
             os.dup2(devnull, 0)
             with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
                 f.write("1000")  # if the sandbox's memory cap is hit, the job dies, not the worker
-            resource.setrlimit(resource.RLIMIT_CPU, (job["cpu_s"], job["cpu_s"]))
+            # soft < hard: SIGXCPU (which names the limit) first, SIGKILL a second later
+            resource.setrlimit(resource.RLIMIT_CPU, (job["cpu_s"], job["cpu_s"] + 1))
             fsize = job["file_size_mb"] * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
             address_space = _vm_size() + job["memory_mb"] * 1024 * 1024
@@ -303,10 +304,11 @@ class WarmWorker:
                 "Fix: run `visplotbench doctor` and `make install`."
             )
 
-    def _readline(self, timeout: float) -> str:
+    def _readline(self, timeout: float) -> str | None:
+        """The worker's next line; "" when its stdout closed (it died), None when ``timeout`` passed."""
         proc = self._proc.proc  # type: ignore[attr-defined]
         ready, _, _ = select.select([proc.stdout], [], [], timeout)
-        return proc.stdout.readline().decode() if ready else ""
+        return proc.stdout.readline().decode() if ready else None
 
     def _stop(self) -> str:
         err = ""
@@ -368,8 +370,9 @@ class WarmWorker:
             memory = bool(cgroup and cgroup.memory_exceeded())
             pids = bool(cgroup and cgroup.pids_exceeded())
             if not line:
-                # The worker died (memory cap, crash) or hung (an in-process job that never ends).
-                alive = proc.proc.poll() is None  # type: ignore[attr-defined]
+                # The worker died (memory cap, crash: its stdout closed, though the process may not
+                # be reaped yet) or hung (no word within the limit: an in-process job that never ends).
+                alive = line is None
                 err = self._stop()
                 reason = "hung" if alive else f"died ({err.strip()[-500:]})"
                 return WorkerReply(

@@ -85,6 +85,7 @@ def result_to_cache(result: RenderResult) -> dict[str, Any]:
         "error": result.error,
         "images": [base64.b64encode(png).decode() for png in result.images],
         "tool_versions": result.tool_versions,
+        "limit": result.limit,
     }
 
 
@@ -95,4 +96,5 @@ def result_from_cache(data: dict[str, Any]) -> RenderResult:
         error=data["error"],
         images=[base64.b64decode(s) for s in data["images"]],
         tool_versions=data.get("tool_versions", {}),
+        limit=data.get("limit", ""),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import tempfile
 import time
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from visplotbench.engine._errors import clean_excerpt
 from visplotbench.engine._images import BLANK_SHARE, normalize_and_measure
-from visplotbench.engine._sandbox import ProcessResult, scratch_dir
+from visplotbench.engine._sandbox import FLOOD_FACTOR, ProcessResult, scratch_dir
 from visplotbench.engine._types import Limits, RenderJob, RenderResult, RenderStatus, check_file_names
 
 if TYPE_CHECKING:
@@ -87,34 +88,74 @@ def write_job_files(job: RenderJob, job_dir: Path, source_name: str) -> None:
             target.write_text(content, encoding="utf-8")
 
 
-def limit_message(proc: ProcessResult, limits: Limits) -> tuple[RenderStatus, str] | None:
-    """The status and message for a job stopped by one of its limits, or None."""
-    if proc.timed_out:
-        return (
-            RenderStatus.TIMEOUT,
-            f"Timeout: the program did not finish within {limits.wall_s:g} s and was stopped.",
-        )
-    if proc.memory_exceeded:
+# Errors a program reports itself when a limit refuses it something (an allocation under the address
+# space cap, a write over the file size cap): the limit is named next to them, with its figure.
+_MEMORY_REFUSED = re.compile(
+    r"\bMemoryError\b|memory allocation of \d+ bytes failed|std::bad_alloc|Cannot allocate memory"
+    r"|\bout of memory\b|used too much memory"
+)
+_FILE_REFUSED = re.compile(r"File too large|\[Errno 27\]|\bEFBIG\b")
+
+
+def stopped_by(proc: ProcessResult, limits: Limits) -> tuple[RenderStatus, str, str] | None:
+    """(status, message, limit) for a job stopped by one of its limits, or None.
+
+    ``limit`` is one of ``LIMITS``; the message names the limit with its figure (and what the job
+    had used where that is known). Wall time and CPU time end as ``timeout``; memory, output size
+    and file size as ``error``.
+    """
+    if proc.memory_exceeded:  # first: an OOM-killed job may also have overrun the clock while swapping
         return (
             RenderStatus.ERROR,
             f"MemoryError: the program exceeded the memory limit of {limits.memory_mb} MiB and was stopped.",
+            "memory",
+        )
+    # SIGXCPU at RLIMIT_CPU's soft limit, or SIGKILL at its hard limit (a tool that caught SIGXCPU)
+    killed_at_cpu_limit = proc.returncode in (-9, 128 + 9) and proc.cpu_s >= limits.cpu_s
+    if proc.returncode in (-24, 128 + 24) or killed_at_cpu_limit:
+        return (
+            RenderStatus.TIMEOUT,
+            f"CPUTimeLimitExceeded: the program used more than the CPU-time limit of {limits.cpu_s} s "
+            f"and was stopped (after {proc.wall_s:.1f} s of wall time).",
+            "cpu_time",
+        )
+    if proc.timed_out:
+        return (
+            RenderStatus.TIMEOUT,
+            f"Timeout: the program did not finish within the wall-time limit of {limits.wall_s:g} s and "
+            "was stopped.",
+            "wall_time",
         )
     if proc.output_flood:
         return (
             RenderStatus.ERROR,
-            "OutputLimitExceeded: the program printed far too much output and was stopped.",
-        )
-    if proc.returncode in (-24, 128 + 24):  # SIGXCPU: RLIMIT_CPU
-        return (
-            RenderStatus.TIMEOUT,
-            f"Timeout: the program used more than {limits.cpu_s} s of CPU time and was stopped.",
+            f"OutputLimitExceeded: the program printed more than {limits.output_bytes * FLOOD_FACTOR:,} "
+            f"bytes to one stream (the limit keeps {limits.output_bytes:,} bytes of each) and was stopped.",
+            "output",
         )
     if proc.returncode in (-25, 128 + 25):  # SIGXFSZ: RLIMIT_FSIZE
         return (
             RenderStatus.ERROR,
-            f"FileSizeLimitExceeded: the program wrote a file larger than {limits.file_size_mb} MiB.",
+            f"FileSizeLimitExceeded: the program wrote a file larger than the file size limit of "
+            f"{limits.file_size_mb} MiB and was stopped.",
+            "file_size",
         )
     return None
+
+
+def limit_message(proc: ProcessResult, limits: Limits) -> tuple[RenderStatus, str] | None:
+    """The status and message for a job stopped by one of its limits, or None."""
+    stopped = stopped_by(proc, limits)
+    return None if stopped is None else stopped[:2]
+
+
+def refused_by(error: str, limits: Limits) -> tuple[str, str]:
+    """(limit, note) when the program's own error says a limit refused it memory or a file write."""
+    if _MEMORY_REFUSED.search(error):
+        return "memory", f"(The job's memory limit is {limits.memory_mb} MiB.)"
+    if _FILE_REFUSED.search(error):
+        return "file_size", f"(The job's file size limit is {limits.file_size_mb} MiB.)"
+    return "", ""
 
 
 def finish(
@@ -134,18 +175,23 @@ def finish(
     Order: a limit that stopped the job, then an error reported by the tool or program (a figure
     plus an error is still an error, as in the original), then no image, then blank images.
     """
-    status = RenderStatus.OK
-    stopped = limit_message(proc, limits) if proc is not None and limits is not None else None
+    status, limit = RenderStatus.OK, ""
+    stopped = stopped_by(proc, limits) if proc is not None and limits is not None else None
+    processes = f"ProcessLimitExceeded: the program reached the limit of {limits.max_processes if limits else '?'} processes."
     if stopped is not None:
-        status, error = stopped
+        status, error, limit = stopped
         if proc is not None and proc.pids_exceeded:
-            error += " (It also hit the process limit.)"
+            error += f" (It also reached the limit of {limits.max_processes if limits else '?'} processes.)"
     elif proc is not None and proc.pids_exceeded and not error:
-        status, error = RenderStatus.ERROR, "ProcessLimitExceeded: the program started too many processes."
+        status, error, limit = RenderStatus.ERROR, processes, "processes"
     elif error:
         status = RenderStatus.ERROR
         if proc is not None and proc.pids_exceeded:
-            error = "ProcessLimitExceeded: the program started too many processes.\n" + error
+            error, limit = processes + "\n" + error, "processes"
+        elif limits is not None:
+            limit, note = refused_by(error, limits)
+            if note and "limit" not in error:  # a renderer's own message may name the limit already
+                error = f"{error.rstrip()}\n{note}"
     measured = [normalize_and_measure(img) for img in images]
     pngs = [png for png, _ in measured]
     if status is RenderStatus.OK and not pngs:
@@ -166,6 +212,7 @@ def finish(
         timings=dict(timings or {}, **({"run": proc.wall_s} if proc else {})),
         tool_versions=dict(tool_versions or {}),
         notes=list(notes or []),
+        limit=limit,
     )
 
 

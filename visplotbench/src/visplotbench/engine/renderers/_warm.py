@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import re
 import shutil
 import time
 from pathlib import Path
@@ -16,6 +17,10 @@ from visplotbench.engine.renderers._base import Renderer, env_failure, finish, w
 
 if TYPE_CHECKING:
     from PIL import Image
+
+
+# How a worker's runtime (Rust, C++) reports an allocation it could not get before it aborts.
+_ALLOCATION_FAILED = re.compile(r"memory allocation of \d+ bytes failed|std::bad_alloc|out of memory")
 
 
 class WorkerPool:
@@ -103,13 +108,16 @@ class WarmRenderer(Renderer):
                 images = read_images(job_dir / "out")
             except ValueError as exc:  # a damaged or oversized PNG is the program's fault
                 images, error = [], error or str(exc)
-            if reply.crashed and not reply.timed_out and not error:
+            proc = reply_as_process(reply)
+            if reply.crashed and _ALLOCATION_FAILED.search(reply.crashed):
+                proc.memory_exceeded = True  # an in-process job asked for memory the worker could not get
+            elif reply.crashed and not reply.timed_out and not error:
                 error = f"The renderer stopped unexpectedly ({reply.crashed})."
             result = finish(
                 self.language,
                 images,
                 error=error,
-                proc=reply_as_process(reply),
+                proc=proc,
                 limits=self.limits_for(job),
                 tool_versions=self.versions(),
             )
