@@ -42,13 +42,6 @@ def assert_not_leaked(result, secret: str) -> None:
     assert secret not in result.error and secret not in result.stdout and secret not in result.stderr
 
 
-def test_ok_with_tex_labels(pool):
-    result = render(pool, fixture_source("ok"))
-    assert result.status is RenderStatus.OK, result.error
-    assert len(result.images) == 1 and result.images[0].startswith(b"\x89PNG")
-    assert "asy" in result.tool_versions
-
-
 def test_syntax_error_names_the_line_and_column(pool):
     result = render(pool, fixture_source("syntax_error"))
     assert result.status is RenderStatus.ERROR
@@ -82,24 +75,8 @@ def test_label_that_makes_tex_wait_is_stopped_by_the_timeout(pool):
     assert_still_renders(pool)
 
 
-def test_timeout_stops_the_job_and_the_next_job_renders(pool):
-    result = render(pool, fixture_source("timeout"), limits=Limits(wall_s=3))
-    assert result.status is RenderStatus.TIMEOUT
-    assert_still_renders(pool)
-
-
-def test_white_drawing_is_blank(pool):
-    assert render(pool, fixture_source("blank")).status is RenderStatus.BLANK
-
-
 def test_empty_picture_is_no_output(pool):
     assert render(pool, "size(100);\n").status is RenderStatus.NO_OUTPUT
-
-
-def test_same_source_gives_identical_png_bytes(pool):
-    first, second = (render(pool, fixture_source("ok")) for _ in range(2))
-    assert first.status is RenderStatus.OK
-    assert first.images == second.images
 
 
 def test_3d_renders_through_the_shared_xvfb(pool):

@@ -30,14 +30,6 @@ def page(body: str) -> str:
     return f"<!DOCTYPE html>\n<html>\n<body>\n{DRAW}\n{body}\n</body>\n</html>\n"
 
 
-def test_ok(render_fixture, need):
-    need("html")
-    result = render_fixture("html", "ok")
-    assert result.status is RenderStatus.OK, result.error
-    assert len(result.images) == 1 and result.images[0].startswith(b"\x89PNG")
-    assert result.tool_versions["chromium"] and result.tool_versions["js-assets"]
-
-
 def test_syntax_error_names_problem_and_line(render_fixture, need):
     need("html")
     result = render_fixture("html", "syntax_error")
@@ -52,28 +44,6 @@ def test_runtime_error_names_exception_and_line(render_fixture, need):
     assert result.status is RenderStatus.ERROR
     assert "ReferenceError: salesRows is not defined" in result.error
     assert "line 13" in result.error and "index.html:13" in result.error, result.error
-
-
-def test_timeout_stops_the_page_and_the_next_job_renders(pool, need, source):
-    need("html")
-    pool.render(RenderJob("html", source("html", "ok")))  # the browser is warm: time only the job
-    result = pool.render(RenderJob("html", source("html", "timeout"), limits=Limits(wall_s=3)))
-    assert result.status is RenderStatus.TIMEOUT
-    assert "3 s" in result.error
-    assert pool.render(RenderJob("html", source("html", "ok"))).status is RenderStatus.OK
-
-
-def test_blank(render_fixture, need):
-    need("html")
-    result = render_fixture("html", "blank")
-    assert result.status is RenderStatus.BLANK
-    assert "blank" in result.error
-
-
-def test_deterministic(render_fixture, need):
-    need("html")
-    first, second = render_fixture("html", "ok"), render_fixture("html", "ok")
-    assert first.images == second.images
 
 
 def test_random_and_date_are_fixed(pool, need):

@@ -40,17 +40,6 @@ def test_unknown_diagram_type_is_an_error(render_fixture, need):
     assert "No diagram type detected" in result.error and "barchart" in result.error
 
 
-def test_blank(render_fixture, need):
-    need("mermaid")
-    assert render_fixture("mermaid", "blank").status is RenderStatus.BLANK
-
-
-def test_deterministic(render_fixture, need):
-    need("mermaid")
-    first, second = render_fixture("mermaid", "ok"), render_fixture("mermaid", "ok")
-    assert first.images == second.images
-
-
 def test_random_layout_is_deterministic(pool, need):
     """Mindmaps are laid out with Math.random: the seed is reset for every job on a warm page."""
     need("mermaid")

@@ -5,14 +5,6 @@ import time
 from visplotbench.engine import RenderJob, RenderStatus
 
 
-def test_ok(render_fixture, need):
-    need("svg")
-    result = render_fixture("svg", "ok")
-    assert result.status is RenderStatus.OK, result.error
-    assert len(result.images) == 1 and result.images[0].startswith(b"\x89PNG")
-    assert result.tool_versions["cairosvg"]
-
-
 def test_syntax_error_names_problem_and_line(render_fixture, need):
     need("svg")
     result = render_fixture("svg", "syntax_error")
@@ -28,17 +20,6 @@ def test_undefined_size_is_an_error(render_fixture, need):
     result = render_fixture("svg", "runtime_error")
     assert result.status is RenderStatus.ERROR
     assert "size is undefined" in result.error
-
-
-def test_blank(render_fixture, need):
-    need("svg")
-    assert render_fixture("svg", "blank").status is RenderStatus.BLANK
-
-
-def test_deterministic(render_fixture, need):
-    need("svg")
-    first, second = render_fixture("svg", "ok"), render_fixture("svg", "ok")
-    assert first.images == second.images
 
 
 def test_local_file_is_not_drawn(pool, need, secret):

@@ -67,6 +67,7 @@ import atexit
 import base64
 import concurrent.futures
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -1239,6 +1240,31 @@ def shared_browser() -> BrowserHost:
             _host = BrowserHost()
             atexit.register(_host.close)
         return _host
+
+
+def chromium_version() -> str:
+    """The version of the Chromium that ``chromium_path`` picks (``--version``), without starting it.
+
+    Render cache keys include it, so it must be the same before and after the browser starts (the
+    DevTools ``Browser.getVersion`` product string has the same number) and must follow an upgrade
+    of the binary: the answer is cached per binary path and modification time.
+    """
+    path = chromium_path()
+    return _chromium_version(path, os.stat(path).st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _chromium_version(path: str, mtime_ns: int) -> str:
+    try:
+        out = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EnvironmentProblem(f"{path} --version failed: {exc}. {_FIX}") from exc
+    found = re.search(r"(\d+(?:\.\d+)+)", out)
+    if not found:
+        raise EnvironmentProblem(f"{path} --version printed no version ({out.strip()[:80]!r}). {_FIX}")
+    return found.group(1)
 
 
 def check_browser() -> None:

@@ -15,10 +15,9 @@ a diagram's ``%%{init}%%`` cannot change it), ``deterministicIds``, ``suppressEr
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
-from visplotbench.engine._browser import Tab, TabPool, check_browser, shared_browser
+from visplotbench.engine._browser import Tab, TabPool, check_browser, chromium_version, shared_browser
 from visplotbench.engine._types import Limits, RenderJob, RenderResult
 from visplotbench.engine.assets import MERMAID_MAJOR, mermaid_js
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
@@ -88,7 +87,7 @@ class MermaidRenderer(Renderer):
         import json
 
         meta = json.loads((mermaid_js().parent.parent / "package.json").read_text(encoding="utf-8"))
-        return {"mermaid": meta["version"], "chromium": self.host.version or "unknown (not started)"}
+        return {"mermaid": meta["version"], "chromium": chromium_version()}
 
     def close(self) -> None:
         if self._closed:
@@ -97,7 +96,6 @@ class MermaidRenderer(Renderer):
         self.host.release_pool(self._pool_key)
 
     def render(self, job: RenderJob) -> RenderResult:
-        start = time.monotonic()
         limits = self.limits_for(job)
         failure: dict[str, str] = {}
 
@@ -137,7 +135,6 @@ class MermaidRenderer(Renderer):
             tool_versions=self.versions(),
             timings=shot.timings,
         )
-        result.timings["total"] = time.monotonic() - start
         return result
 
 
