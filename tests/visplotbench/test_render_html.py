@@ -104,7 +104,8 @@ def test_force_layout_settles_and_is_deterministic(pool, need):
 def own_pool(need):
     """The shared browser and a getter for a one-page TabPool of this test's own (loop thread only)."""
     need("html")
-    from visplotbench.engine._browser import TabPool, shared_browser
+    from visplotbench.engine._browser import shared_browser
+    from visplotbench.engine._tabs import TabPool
 
     host = shared_browser().acquire()
     key = ("test-own-pool", id(host))
@@ -437,7 +438,7 @@ def test_launcher_merges_disable_features_switches():
     """Chromium honours only the last --disable-features: Playwright's list and ours must both apply."""
     import subprocess
 
-    from visplotbench.engine._browser import _MERGE_FEATURES
+    from visplotbench.engine._chromium import _MERGE_FEATURES
 
     script = _MERGE_FEATURES + 'printf "%s\\n" "$@" ${feats:+"--disable-features=$feats"}'
     argv = ["--a", "--disable-features=X,Y", "--b=1 2", "--disable-features=Z", "--c"]
@@ -448,7 +449,8 @@ def test_launcher_merges_disable_features_switches():
 
 
 def test_failed_launch_is_an_environment_failure(monkeypatch):
-    from visplotbench.engine._browser import BrowserHost, TabPool
+    from visplotbench.engine._browser import BrowserHost
+    from visplotbench.engine._tabs import TabPool
 
     monkeypatch.setenv("VISPLOTBENCH_CHROMIUM", "/bin/false")
     monkeypatch.setenv("VISPLOTBENCH_BROWSER_SANDBOX", "0")

@@ -24,7 +24,9 @@ import math
 import re
 from typing import Any
 
-from visplotbench.engine._browser import Tab, TabPool, check_browser, chromium_version, shared_browser
+from visplotbench.engine._browser import shared_browser
+from visplotbench.engine._chromium import check_browser, chromium_version
+from visplotbench.engine._tabs import Tab, TabPool
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
 
@@ -81,13 +83,12 @@ class HtmlRenderer(Renderer):
             await tab.load_html(html)
             return await tab.capture(await tab.page_region())
 
-        async def run() -> Any:
-            pool = self.host.pool(
-                self._pool_key, lambda: TabPool(self.host, self.max_concurrency, navigates=True)
-            )
-            return await pool.run(work, limits.wall_s)
-
-        shot = self.host.call(run, limits.wall_s)  # EnvironmentProblem: render_safely reports it
+        shot = self.host.run_on_tab(  # an EnvironmentProblem is reported by render_safely
+            self._pool_key,
+            lambda: TabPool(self.host, self.max_concurrency, navigates=True),
+            work,
+            limits.wall_s,
+        )
         if shot.env_problem:
             return env_failure(self.language, shot.env_problem)
         proc = shot.as_process()

@@ -17,7 +17,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from visplotbench.engine._browser import Tab, TabPool, check_browser, chromium_version, shared_browser
+from visplotbench.engine._browser import shared_browser
+from visplotbench.engine._chromium import check_browser, chromium_version
+from visplotbench.engine._tabs import Tab, TabPool
 from visplotbench.engine._types import Limits, RenderJob, RenderResult
 from visplotbench.engine.assets import MERMAID_MAJOR, mermaid_js
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
@@ -106,17 +108,15 @@ class MermaidRenderer(Renderer):
                 return None
             return await tab.capture(outcome["clip"], SCALE)
 
-        async def run() -> Any:
-            pool = self.host.pool(
+        try:
+            shot = self.host.run_on_tab(
                 self._pool_key,
                 # A diagram is a static SVG (no scripts run under securityLevel strict): nothing
                 # animates, so the page is not paused between jobs (two round trips saved).
                 lambda: TabPool(self.host, self.max_concurrency, setup=_setup, pause_idle=False),
+                work,
+                limits.wall_s,
             )
-            return await pool.run(work, limits.wall_s)
-
-        try:
-            shot = self.host.call(run, limits.wall_s)
         except Exception as exc:
             return env_failure(self.language, str(exc))
         if shot.env_problem:

@@ -299,7 +299,8 @@ class _Browser:
         with self._lock:
             if self._host is None:
                 try:
-                    from visplotbench.engine._browser import check_browser, shared_browser
+                    from visplotbench.engine._browser import shared_browser
+                    from visplotbench.engine._chromium import check_browser
 
                     check_browser()
                 except (ImportError, EnvironmentProblem) as exc:
@@ -310,7 +311,7 @@ class _Browser:
             return self._host
 
     def plotly(self, data: bytes, timeout_s: float) -> bytes:
-        from visplotbench.engine._browser import Tab, TabPool
+        from visplotbench.engine._tabs import Tab, TabPool
 
         spec, width, height = _plotly_spec(data)
         host = self.host()
@@ -319,12 +320,10 @@ class _Browser:
             await tab.evaluate(_PLOTLY_DRAW, spec)
             return await tab.capture({"x": 0, "y": 0, "width": width, "height": height})
 
-        async def run() -> Any:
-            pool = host.pool(("python-plotly", id(self)), lambda: TabPool(host, 2, setup=_plotly_setup))
-            return await pool.run(work, timeout_s)
-
         try:
-            shot = host.call(run, timeout_s)
+            shot = host.run_on_tab(
+                ("python-plotly", id(self)), lambda: TabPool(host, 2, setup=_plotly_setup), work, timeout_s
+            )
         except EnvironmentProblem as exc:
             raise _ArtefactError(str(exc), env=True) from exc
         return _shot_png(shot, "plotly figure")
@@ -338,18 +337,8 @@ class _Browser:
 
     def close(self) -> None:
         host, self._host = self._host, None
-        if host is None:
-            return
-        key = ("python-plotly", id(self))
-
-        async def drop() -> None:
-            pool = host.pools.pop(key, None)
-            if pool is not None:
-                await pool.close()
-
-        with contextlib.suppress(Exception):
-            host.call(drop, 30)
-        host.release()
+        if host is not None:
+            host.release_pool(("python-plotly", id(self)))
 
 
 # Not staticPlot: plotly.js then leaves 3-D (WebGL) scenes empty; without it, nothing visible changes.
@@ -417,7 +406,7 @@ def _plotly_js_version() -> str:
 def _chromium_version() -> str:
     """The browser's version, or why there is none (figures that need it then fail as env_failure)."""
     try:
-        from visplotbench.engine._browser import chromium_version
+        from visplotbench.engine._chromium import chromium_version
 
         return chromium_version()
     except EnvironmentProblem:
