@@ -75,7 +75,11 @@ CASES = [
     ("https://cdn.jsdelivr.net/npm/vega-lite@6.1.0", "vega-lite-v6", "build/vega-lite.min.js"),
     ("https://cdn.jsdelivr.net/npm/vega-embed@7", "vega-embed-v7", "build/vega-embed.min.js"),
     ("https://cdn.jsdelivr.net/npm/mermaid@10/dist/mermaid.min.js", "mermaid-v10", "dist/mermaid.min.js"),
-    ("https://cdn.jsdelivr.net/npm/mermaid/dist/mermaid.min.js", "mermaid-v11", "dist/mermaid.min.js"),
+    ("https://cdn.jsdelivr.net/npm/mermaid/dist/mermaid.min.js", "mermaid-v12", "dist/mermaid.min.js"),
+    ("https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.min.js", "mermaid-v11", "dist/mermaid.min.js"),
+    ("https://cdn.jsdelivr.net/npm/mermaid@12/+esm", "mermaid-v12", "dist/mermaid.esm.min.mjs"),
+    ("https://cdn.jsdelivr.net/npm/plotly.js-dist-min", "plotly.js-dist-min-v4", "plotly.min.js"),
+    ("https://cdn.plot.ly/plotly-4.1.2.min.js", "plotly.js-dist-min-v4", "plotly.min.js"),
     (
         "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs",
         "mermaid-v11",

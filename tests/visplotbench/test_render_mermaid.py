@@ -22,7 +22,7 @@ def test_ok(render_fixture, need):
     result = render_fixture("mermaid", "ok")
     assert result.status is RenderStatus.OK, result.error
     assert len(result.images) == 1 and result.images[0].startswith(b"\x89PNG")
-    assert result.tool_versions["mermaid"].startswith("11.") and result.tool_versions["chromium"]
+    assert result.tool_versions["mermaid"].startswith("12.") and result.tool_versions["chromium"]
 
 
 def test_syntax_error_names_problem_and_line(render_fixture, need):

@@ -64,13 +64,14 @@ class Asset:
 
 _PLOTLY = ("plotly.min.js",)
 ASSETS: tuple[Asset, ...] = (
-    Asset("mermaid", "11.17.2", "current", ("dist/mermaid.min.js",)),
+    Asset("mermaid", "12.3.0", "current", ("dist/mermaid.min.js",)),
     Asset("chart.js", "4.6.1", "current", ("dist/chart.umd.js",)),
     Asset("d3", "7.9.2", "current", ("dist/d3.min.js",)),
     Asset("echarts", "5.6.0", "current", ("dist/echarts.min.js",)),
     Asset("echarts", "6.1.0", "current", ("dist/echarts.min.js",)),
     Asset("plotly.js-dist-min", "2.35.3", "current", _PLOTLY),
     Asset("plotly.js-dist-min", "3.7.0", "current", _PLOTLY),
+    Asset("plotly.js-dist-min", "4.1.2", "current", _PLOTLY),
     Asset("vega", "5.33.1", "current", ("build/vega.min.js",)),
     Asset("vega-lite", "5.23.0", "current", ("build/vega-lite.min.js",)),
     Asset("vega-embed", "6.29.0", "current", ("build/vega-embed.min.js",)),
@@ -86,6 +87,7 @@ ASSETS: tuple[Asset, ...] = (
     Asset("world-atlas", "2.0.2", "current"),
     Asset("us-atlas", "3.0.1", "current"),
     Asset("vega-datasets", "2.11.0", "current"),
+    Asset("mermaid", "11.17.2", "legacy", ("dist/mermaid.min.js",)),
     Asset("mermaid", "10.9.8", "legacy", ("dist/mermaid.min.js",)),
     Asset("chart.js", "2.9.4", "legacy", ("dist/Chart.min.js",)),
     Asset("chart.js", "3.9.1", "legacy", ("dist/chart.min.js",)),
@@ -98,8 +100,9 @@ ASSETS: tuple[Asset, ...] = (
     Asset("chartjs-plugin-datalabels", "0.7.0", "legacy"),
 )
 TREES = ("current", "legacy")
-# The Mermaid version the mermaid renderer uses (a URL in an HTML page may pick another major).
-MERMAID_MAJOR = 11
+# The Mermaid major the mermaid renderer uses by default: the current release on npm (a URL in an
+# HTML page may pick another major). ``VISPLOTBENCH_MERMAID_MAJOR`` pins an installed older one.
+MERMAID_MAJOR = 12
 ASSETS_VERSION = hashlib.sha256(" ".join(a.label for a in ASSETS).encode()).hexdigest()[:12]
 _STAMP = ".visplotbench-stamp"
 
@@ -134,8 +137,33 @@ def installed(name: str, root: Path | None = None) -> dict[int, Path]:
     return installed_majors(package_table(), name, root or assets_dir())
 
 
-def mermaid_js(major: int = MERMAID_MAJOR) -> Path:
+def mermaid_major() -> int:
+    """The Mermaid major the renderer uses: ``$VISPLOTBENCH_MERMAID_MAJOR`` (to reproduce a run made
+    with an older release: 10 or 11) or ``MERMAID_MAJOR``, the current release."""
+    majors = sorted(a.major for a in ASSETS if a.name == "mermaid")
+    chosen = os.environ.get("VISPLOTBENCH_MERMAID_MAJOR", "").strip()
+    if not chosen:
+        return MERMAID_MAJOR
+    if not chosen.isdigit() or int(chosen) not in majors:
+        raise EnvironmentProblem(
+            f"VISPLOTBENCH_MERMAID_MAJOR={chosen!r} is not a pinned Mermaid major; choose one of "
+            f"{', '.join(map(str, majors))} (or unset it for {MERMAID_MAJOR}, the current release)."
+        )
+    return int(chosen)
+
+
+def js_versions() -> dict[str, str]:
+    """What the JavaScript side of a run used: the Mermaid release of the renderer, and every pinned
+    library (``name-vN`` -> exact version) with their hash ``ASSETS_VERSION``. A run's config records it."""
+    found = {"mermaid": next(a.version for a in ASSETS if a.name == "mermaid" and a.major == mermaid_major())}
+    found["js-assets"] = ASSETS_VERSION
+    found.update({a.alias: a.version for a in ASSETS})
+    return found
+
+
+def mermaid_js(major: int | None = None) -> Path:
     """The ``mermaid.min.js`` the Mermaid renderer loads; EnvironmentProblem with the fix if missing."""
+    major = mermaid_major() if major is None else major
     path = installed("mermaid").get(major)
     if path is None or not (path / "dist" / "mermaid.min.js").is_file():
         raise EnvironmentProblem(

@@ -19,6 +19,7 @@ from concurrent.futures import Future
 
 from visplotbench.backends import GenerationRequest, GenerationResult, make_backend
 from visplotbench.engine import InvalidJob, RenderJob, RenderPool, RenderResult, RenderStatus
+from visplotbench.engine.assets import js_versions
 from visplotbench.engine.registry import data_files
 from visplotbench.extract import extract_code
 from visplotbench.harness._config import RunConfig
@@ -128,6 +129,7 @@ class Runner:
             backend_options=dict(config.backend_options),
             cache_dir=config.cache_dir,
             versions=_versions(),
+            javascript=js_versions(),
             started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
 

@@ -44,6 +44,7 @@ class RunManifest:
         backend_options: the backend options as given.
         cache_dir: the cache folder given (None: the user cache dir, "": none).
         versions: package and platform versions.
+        javascript: the Mermaid release and every pinned chart library (part of the render cache key).
         started_at: UTC start time, ISO 8601.
         manifest_version: the layout of this file.
     """
@@ -63,6 +64,7 @@ class RunManifest:
     backend_options: dict[str, Any] = field(default_factory=dict)
     cache_dir: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    javascript: dict[str, str] = field(default_factory=dict)
     started_at: str = ""
     manifest_version: int = MANIFEST_VERSION
 
@@ -92,6 +94,7 @@ class RunManifest:
                 "backend_options": config.get("backend_options") or {},
                 "cache_dir": config.get("cache_dir"),
                 "versions": data.get("versions") or {},
+                "javascript": data.get("javascript") or {},
                 "started_at": data.get("started_at", ""),
                 "manifest_version": 1,
             }

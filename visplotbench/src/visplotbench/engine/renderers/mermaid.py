@@ -1,6 +1,7 @@
 """Mermaid: ``mermaid.render()`` in warm pages of the shared offline Chromium, then an element screenshot.
 
-Two pages with ``mermaid.min.js`` (the pinned Mermaid 11, ``assets.MERMAID_MAJOR``) stay loaded;
+Two pages with ``mermaid.min.js`` (the pinned current Mermaid, ``assets.MERMAID_MAJOR``, or the
+major ``VISPLOTBENCH_MERMAID_MAJOR`` pins) stay loaded;
 a job resets the page's seeded random generator and clock, passes the diagram to
 ``mermaid.render`` as an ARGUMENT of ``page.evaluate`` (never spliced into script text), inserts
 the SVG into an 800 px wide container (Mermaid CLI's default width: wider diagrams are scaled down
@@ -21,7 +22,7 @@ from visplotbench.engine._browser import shared_browser
 from visplotbench.engine._chromium import check_browser, chromium_version
 from visplotbench.engine._tabs import Tab, TabPool
 from visplotbench.engine._types import Limits, RenderJob, RenderResult
-from visplotbench.engine.assets import MERMAID_MAJOR, mermaid_js
+from visplotbench.engine.assets import mermaid_js, mermaid_major
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
 
 SCALE = 2.0
@@ -35,11 +36,11 @@ CONFIG: dict[str, Any] = {
     "logLevel": 5,
     "theme": "default",
 }
-_PAGE = f"""<!DOCTYPE html>
+_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8">
-<style>html, body {{ margin: 0; padding: 0; background: #fff; }} #out {{ width: {WIDTH}px; }}</style>
+<style>html, body {{ margin: 0; padding: 0; background: #fff; }} #out {{ width: {width}px; }}</style>
 </head><body><div id="out"></div>
-<script src="https://cdn.jsdelivr.net/npm/mermaid@{MERMAID_MAJOR}/dist/mermaid.min.js"></script>
+<script src="https://cdn.jsdelivr.net/npm/mermaid@{major}/dist/mermaid.min.js"></script>
 </body></html>"""
 _RENDER = """async ({ source, config }) => {
   globalThis.__vpbReset();
@@ -62,8 +63,8 @@ _RENDER = """async ({ source, config }) => {
 }"""
 
 
-async def _setup(tab: Tab) -> None:
-    await tab.load_html(_PAGE)
+async def _setup(tab: Tab, major: int) -> None:
+    await tab.load_html(_PAGE.format(width=WIDTH, major=major))
     if not await tab.evaluate("() => typeof mermaid !== 'undefined' && typeof __vpbReset === 'function'"):
         raise RuntimeError(
             "mermaid.min.js did not load: " + "; ".join(tab.errors) + " (run: visplotbench assets install)"
@@ -80,15 +81,16 @@ class MermaidRenderer(Renderer):
         self.host = shared_browser().acquire()
         self._pool_key = ("mermaid", id(self))
         self._closed = False
+        self.major = mermaid_major()  # fixed for the renderer's life: its pages have it loaded
 
     def check(self) -> None:
         check_browser()
-        mermaid_js()
+        mermaid_js(self.major)
 
     def versions(self) -> dict[str, str]:
         import json
 
-        meta = json.loads((mermaid_js().parent.parent / "package.json").read_text(encoding="utf-8"))
+        meta = json.loads((mermaid_js(self.major).parent.parent / "package.json").read_text(encoding="utf-8"))
         return {"mermaid": meta["version"], "chromium": chromium_version()}
 
     def close(self) -> None:
@@ -113,7 +115,12 @@ class MermaidRenderer(Renderer):
                 self._pool_key,
                 # A diagram is a static SVG (no scripts run under securityLevel strict): nothing
                 # animates, so the page is not paused between jobs (two round trips saved).
-                lambda: TabPool(self.host, self.max_concurrency, setup=_setup, pause_idle=False),
+                lambda: TabPool(
+                    self.host,
+                    self.max_concurrency,
+                    setup=lambda tab: _setup(tab, self.major),
+                    pause_idle=False,
+                ),
                 work,
                 limits.wall_s,
             )

@@ -11,7 +11,10 @@ What is captured, in the order the program made it (``out/<n>.<kind>``):
   * matplotlib / seaborn / missingno: ``plt.show()``, ``Figure.show()``, ``display(fig)`` and every
     pyplot figure still open at the end (as Jupyter's inline backend does); PNG at a fixed 100 DPI,
     ``bbox_inches="tight"``, no metadata. A figure is not saved twice unless it changed in between;
-    a figure with nothing on it is skipped (IPython does the same).
+    a figure with nothing on it is skipped (IPython does the same). A ``Figure`` made without pyplot
+    (``Figure()`` with ``FigureCanvasAgg``) is saved when the program draws it (``canvas.draw()``,
+    ``print_png``, ``savefig``), each time it looks different, in that order.
+  * PIL: ``Image.show()`` and ``ImageShow.show(image)``, where a viewer would open.
   * plotly: ``fig.show()``, ``plotly.io.show``, ``write_image``/``to_image`` (the figure is recorded;
     ``to_image`` returns a placeholder image), ``write_html``, ``plotly.offline.plot/iplot`` ->
     ``<n>.plotly.json``; the host draws it with the local plotly.js of this plotly version.
@@ -82,6 +85,7 @@ class _Capture:
         self.pending: list[object] = []  # objects from hv.render: saved at the end if nothing showed them
         self.meta: list[dict[str, Any]] = []
         self.notes: list[str] = []
+        self.busy = 0  # > 0 while a capture draws: the draws it causes are not the program's
 
     def _once(self, obj: object, content: bytes | str) -> bool:
         """True the first time ``obj`` is saved with this content (then remember it)."""
@@ -104,11 +108,34 @@ class _Capture:
             return
         if not force and id(fig) in self.saved and not fig.stale:
             return
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+        png = self._mpl_png(fig)
         fig.stale = False  # any later change to an artist sets it again (matplotlib propagates it up)
         self.saved[id(fig)] = (fig, "")
-        self.write("png", buf.getvalue(), kind="matplotlib")
+        self.write("png", png, kind="matplotlib")
+
+    def mpl_drawn(self, fig: Any) -> None:
+        """A figure outside pyplot that the program drew: saved unless it looks as it did when last saved
+        (``stale`` cannot tell: ``savefig`` itself marks a figure stale)."""
+        if len(fig.get_children()) > 1:
+            # Saving replaces the canvas's cached renderer; the program may read it next
+            # (``canvas.buffer_rgba()``), so it gets its own back.
+            canvas = fig.canvas
+            state = {k: canvas.__dict__[k] for k in ("renderer", "_lastKey") if k in canvas.__dict__}
+            try:
+                png = self._mpl_png(fig)
+            finally:
+                canvas.__dict__.update(state)
+            if self._once(fig, png):
+                self.write("png", png, kind="matplotlib")
+
+    def _mpl_png(self, fig: Any) -> bytes:
+        buf = io.BytesIO()
+        self.busy += 1
+        try:
+            fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+        finally:
+            self.busy -= 1
+        return buf.getvalue()
 
     def plotly(self, fig: Any, width: Any = None, height: Any = None) -> None:
         import plotly.io as pio
@@ -173,6 +200,13 @@ class _Capture:
         """Save ``obj`` if it is something visual; False when it is not."""
         if obj is None or id(obj) in self.placeholders:
             return obj is not None
+        self.busy += 1  # a library drawing a matplotlib Figure to make its image is not a new figure
+        try:
+            return self._any(obj)
+        finally:
+            self.busy -= 1
+
+    def _any(self, obj: object) -> bool:
         mods = sys.modules
         if "matplotlib.figure" in mods and isinstance(obj, mods["matplotlib.figure"].Figure):
             self.mpl(obj)
@@ -279,6 +313,22 @@ def _plt_show(*args: Any, **kwargs: Any) -> None:
 
 def _fig_show(self: Any, warn: bool = True) -> None:
     _cap().mpl(self, force=False)
+
+
+def _fig_draw(self: Any, renderer: Any) -> None:
+    """``Figure.draw``: a figure outside pyplot (``Figure()`` + ``FigureCanvasAgg``, the documented
+    way without pyplot) is saved each time the program draws it with changes (``canvas.draw()``,
+    ``print_png``, ``savefig``), in drawing order. pyplot's figures keep pyplot's rules (show, end)."""
+    _ORIG["Figure.draw"](self, renderer)
+    cap = _CAP
+    if cap is not None and not cap.busy and getattr(self.canvas, "manager", None) is None:
+        cap.mpl_drawn(self)
+
+
+def _pil_show(image: Any, *args: Any, **kwargs: Any) -> bool:
+    """``PIL.Image.Image.show`` and ``PIL.ImageShow.show``: the image, where a viewer would open."""
+    _cap().any(image)
+    return True
 
 
 def _plotly_show(fig: Any, *args: Any, width: Any = None, height: Any = None, **kwargs: Any) -> None:
@@ -388,6 +438,8 @@ def _patch() -> None:
 
         mods["matplotlib.pyplot"].show = _plt_show
         matplotlib.figure.Figure.show = _fig_show  # type: ignore[method-assign]
+        _ORIG["Figure.draw"] = matplotlib.figure.Figure.draw
+        matplotlib.figure.Figure.draw = _fig_draw  # type: ignore[method-assign]
         # A GUI backend cannot work here; keep Agg whatever the program asks for.
         matplotlib.use = lambda *a, **k: None
         mods["matplotlib.pyplot"].switch_backend = lambda *a, **k: None
@@ -421,6 +473,11 @@ def _patch() -> None:
                 cls.render_notebook = _echarts_notebook
     if "IPython.display" in mods:
         _replace_everywhere("IPython", "display", _display)
+    if "PIL.Image" in mods:
+        import PIL.ImageShow
+
+        mods["PIL.Image"].Image.show = _pil_show
+        PIL.ImageShow.show = _pil_show
 
 
 def _subclasses(cls: Any) -> list[Any]:
