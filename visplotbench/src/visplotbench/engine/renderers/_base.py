@@ -13,9 +13,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from visplotbench.engine._capture import FLOOD_FACTOR
 from visplotbench.engine._errors import clean_excerpt
 from visplotbench.engine._images import BLANK_SHARE, normalize_and_measure
-from visplotbench.engine._sandbox import FLOOD_FACTOR, ProcessResult, scratch_dir
+from visplotbench.engine._sandbox import ProcessResult, scratch_dir
 from visplotbench.engine._types import (
     EnvironmentProblem,
     InvalidJob,
