@@ -90,6 +90,7 @@ class ProcessResult:
         cpu_s: CPU seconds the job's processes used together (its cpuacct cgroup; 0.0 where
             there is none). It tells a kill at RLIMIT_CPU's hard limit (a tool that caught SIGXCPU)
             from other kills.
+        crashed: non-empty when a warm worker itself died or hung during the job (``_worker``).
     """
 
     returncode: int
@@ -101,6 +102,7 @@ class ProcessResult:
     pids_exceeded: bool = False
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    crashed: str = ""
 
 
 SCRATCH_MIN_FREE = 2 * 1024**3

@@ -32,31 +32,16 @@ import select
 import shutil
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import Limits
 
 if TYPE_CHECKING:
     from visplotbench.engine._sandbox import SandboxedProcess
 
 _names = itertools.count()
-
-
-@dataclass
-class WorkerReply:
-    """What the worker said about one job (mirrors ``ProcessResult``)."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-    timed_out: bool
-    output_flood: bool
-    wall_s: float
-    memory_exceeded: bool = False
-    pids_exceeded: bool = False
-    crashed: str = ""  # non-empty when the worker itself died or hung
 
 
 class WarmWorker:
@@ -139,15 +124,13 @@ class WarmWorker:
             job_dir = Path(tempfile.mkdtemp(prefix=f"j{next(_names)}-", dir=self.root))
             return job_dir
 
-    def run(self, job_dir: Path, limits: Limits, options: dict | None = None) -> WorkerReply:
+    def run(self, job_dir: Path, limits: Limits, options: dict | None = None) -> ProcessResult:
         """Run one job whose files are already in ``job_dir`` (from ``new_job_dir``)."""
         from visplotbench.engine._sandbox import SANDBOX_JOB_DIR
 
         with self._lock:
             if self._proc is None or self.root is None or job_dir.parent != self.root:
-                return WorkerReply(
-                    -1, "", "", False, False, 0.0, crashed="the worker restarted before the job ran"
-                )
+                return ProcessResult(-1, "", "", crashed="the worker restarted before the job ran")
             lim = limits
             request = {
                 "dir": f"{SANDBOX_JOB_DIR}/{job_dir.name}",
@@ -179,19 +162,18 @@ class WarmWorker:
                 alive = line is None
                 err = self._stop()
                 reason = "hung" if alive else f"died ({err.strip()[-500:]})"
-                return WorkerReply(
+                return ProcessResult(
                     -9,
                     "",
                     "",
-                    alive,
-                    False,
-                    lim.wall_s if alive else 0.0,
+                    timed_out=alive,
+                    wall_s=lim.wall_s if alive else 0.0,
                     memory_exceeded=memory,
                     pids_exceeded=pids,
                     crashed=f"the worker {reason}",
                 )
             data = json.loads(line)
-            reply = WorkerReply(**data, memory_exceeded=memory, pids_exceeded=pids)
+            reply = ProcessResult(**data, memory_exceeded=memory, pids_exceeded=pids)
             if memory or pids:  # the counters are per worker: start a clean one for the next job
                 self._stop()
             return reply

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from visplotbench.engine._images import crop_to_content
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult, RenderStatus
 from visplotbench.engine.renderers._base import env_failure, finish, render_safely
-from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool, reply_as_process
+from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -121,7 +121,7 @@ class PythonRenderer(WarmRenderer):
             return ran
         reply, job_dir, _ = ran
         try:
-            proc = reply_as_process(reply)
+            proc = reply
             limits = self.limits_for(job)
             report, artefacts = _read_out(job_dir / "out")
             error = str(report.get("error") or "")
