@@ -477,3 +477,42 @@ def test_missing_assets_are_the_environments_fault(need, monkeypatch, tmp_path):
     monkeypatch.setenv("VISPLOTBENCH_ASSETS", str(tmp_path / "empty"))
     shot = screenshot_html(page('<script src="https://d3js.org/d3.v7.min.js"></script>'), timeout_s=20)
     assert "visplotbench assets install" in shot.env_problem
+
+
+_FALLBACK = r"""
+import json, sys
+import visplotbench.engine._assetserver as server
+server.prepare = lambda srv: None  # as on a machine without openssl: no in-sandbox asset server
+from visplotbench.engine import RenderJob, RenderPool
+from visplotbench.engine._browser import shared_browser
+out = {}
+with RenderPool() as pool:
+    for path in sys.argv[1:]:
+        r = pool.render(RenderJob("html", open(path, encoding="utf-8").read()))
+        out[path] = [r.status.value, r.error]
+    blocked = '<html><body><h1>x</h1><script src="https://example.com/lib.js"></script></body></html>'
+    r = pool.render(RenderJob("html", blocked))
+    out["blocked"] = [r.status.value, r.error]
+    out["direct"] = shared_browser().direct
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_request_interception_fallback_serves_cdn_pages_end_to_end(need):
+    """Without the asset server (no openssl), every request is intercepted and answered from Python:
+    the same CDN pages render, and a request to any other host is reported as the job's error."""
+    need("html")
+    import json
+    import subprocess
+    import sys
+
+    paths = [str(p) for p in CDN_FIXTURES]
+    done = subprocess.run(
+        [sys.executable, "-c", _FALLBACK, *paths], capture_output=True, text=True, timeout=600, check=True
+    )
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["direct"] is False  # the fallback really ran
+    for path in paths:
+        assert out[path] == ["ok", ""], (path, out[path])
+    assert out["blocked"][0] == "error" and "example.com/lib.js" in out["blocked"][1]
