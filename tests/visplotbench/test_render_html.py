@@ -130,7 +130,7 @@ def test_a_pooled_page_stops_animating_between_jobs_and_resumes_for_the_next(own
     async def frames_while_idle_then_after_resume() -> tuple[int, int]:
         pool = get_pool()
         await pool.run(work, 20)
-        (tab,) = pool._free
+        (tab,) = pool.idle
         assert tab.paused
         before = await tab.evaluate("n")
         await asyncio.sleep(0.3)
@@ -160,7 +160,7 @@ def test_a_paused_page_runs_again_when_its_pool_does_not_navigate(own_pool):
     async def jobs() -> tuple[bool, bool]:
         pool = get_pool()
         await pool.run(load, 20)
-        paused = pool._free[0].paused
+        paused = pool.idle[0].paused
         return paused, (await pool.run(draw, 10)).value
 
     paused, drawn = host.call(jobs, 30)

@@ -95,4 +95,4 @@ def test_warm_worker_outlives_the_thread_that_started_it(need):
         thread.join()
         time.sleep(0.5)
         assert fresh.render(job).ok
-        assert sum(w.starts for w in renderer.pool._all) <= renderer.max_concurrency
+        assert renderer.pool.starts <= renderer.max_concurrency

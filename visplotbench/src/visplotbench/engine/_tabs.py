@@ -469,6 +469,11 @@ class TabPool:
         self._free: list[Tab] = []
         self._sem: asyncio.Semaphore | None = None
 
+    @property
+    def idle(self) -> list[Tab]:
+        """The warm tabs waiting for a job (paused between jobs unless ``pause_idle`` is False)."""
+        return list(self._free)
+
     async def run(self, work: Callable[[Tab], Awaitable[Any]], timeout_s: float) -> PageShot:
         """Run ``work`` on a tab within ``timeout_s``; the tab is recycled when the job went wrong."""
         if self._sem is None:

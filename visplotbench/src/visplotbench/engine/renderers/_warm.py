@@ -32,6 +32,11 @@ class WorkerPool:
         for w in self._all:
             self._free.put(w)
 
+    @property
+    def starts(self) -> int:
+        """How many times the workers were started (a restart after a crash or a limit counts)."""
+        return sum(w.starts for w in self._all)
+
     def acquire(self) -> WarmWorker:
         return self._free.get()
 
