@@ -51,3 +51,31 @@ def test_browser_renders_under_every_descriptor_layout(need, tmp_path):
     assert sorted(seen) == sorted(wanted)
     failed = {layout: row for layout, row in seen.items() if row["mermaid"] != "ok" or row["html"] != "ok"}
     assert not failed, json.dumps(failed, indent=1)[:4000]
+
+
+ASY_CHILD = """
+import os, sys
+out = os.fdopen(os.dup2(os.open(sys.argv[1], os.O_WRONLY), 200), "w")
+for fd in (0, 1, 2):
+    os.close(fd)
+from visplotbench.engine import RenderJob, RenderPool
+with RenderPool() as pool:
+    result = pool.render(RenderJob("asymptote", open(sys.argv[2]).read()))
+out.write(result.status.value + "\\n" + result.error[:500])
+out.close()
+os.open(os.devnull, os.O_RDWR), os.open(os.devnull, os.O_RDWR), os.open(os.devnull, os.O_RDWR)
+"""
+
+
+@pytest.mark.slow
+def test_xvfb_starts_with_stdio_closed(need, tmp_path):
+    """Asymptote's 3-D rendering through the engine's Xvfb, from a process whose 0-2 are closed
+    (the pipe Xvfb reports its display on must not land on a stdio number)."""
+    need("asymptote")
+    result = tmp_path / "result.txt"
+    result.touch()
+    three_d = Path(__file__).parent / "fixtures" / "asymptote" / "three_d.asy"
+    proc = subprocess.run([sys.executable, "-c", ASY_CHILD, str(result), str(three_d)], timeout=600)
+    assert proc.returncode == 0
+    status, _, error = result.read_text().partition("\n")
+    assert status == "ok", error

@@ -219,7 +219,7 @@ def _parse(html: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
-def test_html_has_tasks_filters_chart_and_embedded_images(run_folder):
+def test_html_has_tasks_filters_charts_and_linked_images(run_folder):
     html = write_reports(run_folder)["html"].read_text(encoding="utf-8")
     tags = _parse(html)
     articles = [a for t, a in tags if t == "article"]
@@ -242,27 +242,45 @@ def test_html_has_tasks_filters_chart_and_embedded_images(run_folder):
         ("status", "timeout"),
     } <= boxes
     assert [a["value"] for t, a in tags if t == "option"] == ["all", "0", "1", "2"]
-    # the chart: one line per language + overall, drawn as inline SVG
+    # the charts: one line per language + overall, and bars per language (and overall) per round
     assert html.count('<g class="series"') == 3 and html.count("<polyline") == 3
-    # images: every attempt image and the two reference images, all as data URLs
+    assert html.count('<g class="bars"') == 3 and 'aria-label="Pass rate per language and round"' in html
+    # images: every attempt image and the two reference images, as the run folder's own files,
+    # lazily loaded, each a link to the full image
     images = [a["src"] for t, a in tags if t == "img"]
     n_attempt_images = sum(len(r.images) for r in load_run(run_folder).records)
     assert len(images) == n_attempt_images + 2
-    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert all(src.startswith("images/") and (run_folder / src).is_file() for src in images)
+    assert all(a.get("loading") == "lazy" for t, a in tags if t == "img")
+    links = [a["href"] for t, a in tags if t == "a"]
+    assert sorted(links) == sorted(images)
     assert 'alt="svg_1 reference"' in html
+    assert len(html) < 60_000  # no image bytes inside
     # instructions are shown (escaped)
     assert "Draw the chart for svg_3 &lt;b&gt;bold&lt;/b&gt;." in html
 
 
-def test_html_is_self_contained(run_folder):
+def test_html_links_only_files_inside_its_folder(run_folder):
     html = write_reports(run_folder)["html"].read_text(encoding="utf-8")
     tags = _parse(html)
     for tag, attrs in tags:
         for name in ("src", "href", "action", "data", "srcset"):
             value = attrs.get(name)
-            assert value is None or value.startswith("data:"), (tag, name, value)
+            if value is not None:
+                assert ":" not in value and not value.startswith(("/", "..")), (tag, name, value)
+                assert (run_folder / value).resolve().is_relative_to(run_folder.resolve())
     assert not [t for t, _ in tags if t in ("link", "iframe", "object", "embed", "base")]
-    assert "default-src 'none'" in html
+    assert "default-src 'none'" in html and "img-src 'self' file: data:;" in html
+
+
+def test_html_with_inline_images_is_self_contained(run_folder):
+    html = write_reports(run_folder, inline_images=True)["html"].read_text(encoding="utf-8")
+    tags = _parse(html)
+    for tag, attrs in tags:
+        for name in ("src", "href", "action", "data", "srcset"):
+            value = attrs.get(name)
+            assert value is None or value.startswith("data:"), (tag, name, value)
+    assert "img-src data:;" in html
 
 
 def test_html_escapes_hostile_model_output(run_folder):
@@ -324,6 +342,13 @@ def test_html_filters_work_in_a_browser(run_folder):
             return page.eval_on_selector_all("article.task:not(.hidden)", "els => els.map(e => e.dataset.id)")
 
         assert page.text_content("#count") == "Showing 6 of 6 tasks"
+        # the linked image files load from disk under the report's CSP (scrolled into view: lazy)
+        for image in page.query_selector_all("img"):
+            image.scroll_into_view_if_needed()
+        page.wait_for_function("() => [...document.images].every(i => i.complete)")
+        sizes = page.eval_on_selector_all("img", "els => els.map(e => [e.alt, e.naturalWidth])")
+        real = [(alt, width) for alt, width in sizes if "vegalite" not in alt]  # vegalite's are fake bytes
+        assert real and all(width > 0 for _, width in real), sizes
         page.uncheck('input[name="language"][value="vegalite"]')
         assert visible() == ["svg_1", "svg_2", "svg_3", "svg_4"]
         page.uncheck('input[name="status"][value="ok"]')
@@ -385,3 +410,21 @@ def test_a_real_run_writes_both_reports(tmp_path, need):
     assert "Instruction" in instruction and len(instruction) > 200  # the prompt the model saw
     if (out / "images" / f"{tasks[0].id}_ref.png").exists():  # the runner saves reference images
         assert f'alt="{tasks[0].id} reference"' in html
+
+
+def test_scores_as_compact_tables_and_distributions(run_folder):
+    """Offline image metrics (real SSIM / edge F1 on the real renders): rounds as rows, languages as
+    columns, and a histogram per score kind and language."""
+    from visplotbench.judges import score_run
+
+    score_run(run_folder, cache_dir="")
+    paths = write_reports(run_folder)
+    md = paths["markdown"].read_text(encoding="utf-8")
+    rows = _table(md, "Offline image metrics")
+    assert rows[0] == ["Round", "Overall", "Vega-Lite (2)", "SVG (4)"]
+    assert [r[0] for r in rows[1:]] == ["First try", "Round 1", "Round 2"]
+    assert all(re.fullmatch(r"(\d\.\d{3}|–) / (\d\.\d{3}|–)", cell) for r in rows[1:] for cell in r[1:]), rows
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "<h2>Score distributions</h2>" in html
+    hists = re.findall(r'<svg class="hist"[^>]*aria-label="([^"]+)"', html)
+    assert hists.count("SVG") == 2 and hists.count("Vega-Lite") == 2  # SSIM and edge F1

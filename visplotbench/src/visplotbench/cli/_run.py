@@ -76,7 +76,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from visplotbench.report import write_reports
 
-    paths = write_reports(Path(args.run))
+    paths = write_reports(Path(args.run), inline_images=args.inline_images)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0
@@ -104,4 +104,9 @@ def add_run_parsers(sub: Any) -> None:
 
     p = sub.add_parser("report", help="write report.md and report.html for a run folder")
     p.add_argument("run")
+    p.add_argument(
+        "--inline-images",
+        action="store_true",
+        help="embed the images in report.html (one self-contained file, far larger) instead of linking images/",
+    )
     p.set_defaults(func=cmd_report)

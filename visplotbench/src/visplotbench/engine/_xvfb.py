@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import os
 import select
 import shutil
@@ -122,7 +123,11 @@ class Xvfb:
                 "Fix: apt-get install xvfb (or run `make install`)."
             )
         socket_dir = tempfile.mkdtemp(prefix="vpb-x11-", dir=_socket_parent())
-        read_fd, write_fd = os.pipe()
+        read_fd, low_fd = os.pipe()
+        # Above the stdio numbers: with 0-2 closed here, os.pipe() could return 1, which Popen's
+        # stdout=DEVNULL would overwrite in the child, and Xvfb's display number would be lost.
+        write_fd = fcntl.fcntl(low_fd, fcntl.F_DUPFD_CLOEXEC, 10)
+        os.close(low_fd)
         argv = [
             bwrap_path(), "--dev-bind", "/", "/", "--bind", socket_dir, "/tmp/.X11-unix", "--die-with-parent",
             "--", xvfb, "-displayfd", str(write_fd), "-screen", "0", _SCREEN, "-nolisten", "tcp", "-noreset",

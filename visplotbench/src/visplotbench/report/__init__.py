@@ -1,4 +1,4 @@
-"""Reports of a run folder: ``report.md`` (the paper's tables) and ``report.html`` (one offline file).
+"""Reports of a run folder: ``report.md`` (the paper's tables) and ``report.html`` (offline; images linked from the run folder).
 
     from visplotbench.report import write_reports
     write_reports("runs/openai_gpt-4.1")   # -> {"markdown": .../report.md, "html": .../report.html}
@@ -23,12 +23,16 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_reports(run_folder: str | Path) -> dict[str, Path]:
-    """Write ``report.md`` and ``report.html`` into ``run_folder`` and return their paths."""
+def write_reports(run_folder: str | Path, *, inline_images: bool = False) -> dict[str, Path]:
+    """Write ``report.md`` and ``report.html`` into ``run_folder`` and return their paths.
+
+    ``report.html`` links the run folder's ``images/`` (keep them together when copying it);
+    ``inline_images=True`` embeds them instead (one self-contained, much larger file).
+    """
     run = load_run(run_folder)
     paths = {"markdown": run.folder / "report.md", "html": run.folder / "report.html"}
     _write(paths["markdown"], render_markdown(run))
-    _write(paths["html"], render_html(run))
+    _write(paths["html"], render_html(run, inline_images=inline_images))
     return paths
 
 

@@ -1,9 +1,18 @@
-"""``report.html``: one self-contained file (inline CSS, JS and SVG; images as data URLs; no network).
+"""``report.html``: inline CSS, JS and SVG charts; the images are the run folder's own PNG files,
+linked relatively and loaded lazily (``inline_images=True`` embeds them as data URLs instead: one
+self-contained file, but at benchmark scale a 100+ MB one). No network either way.
+
+Made to be looked at at benchmark scale (888 tasks x 4 rounds): charts first (pass rate per language
+and round, score distributions), compact tables (rounds as rows, languages as columns), then one
+row per task with the reference and each round's image and error side by side, rendered by the
+browser only when scrolled to (``content-visibility``).
 
 Every string that a model wrote or influenced (code, replies, errors, failure kinds, even task ids)
-goes through ``html.escape``; no run data is ever placed inside the ``<script>``, which only reads
-``data-*`` attributes. A Content-Security-Policy allows that one script (by its hash), inline styles
-and ``data:`` images, and nothing else, so a report cannot fetch anything or run injected code.
+goes through ``html.escape``; image links are URL-quoted names of files inside the run folder; no
+run data is ever placed inside the ``<script>``, which only reads ``data-*`` attributes. A
+Content-Security-Policy allows that one script (by its hash), inline styles and images from the
+report's own folder or ``data:``, and nothing else, so a report cannot fetch anything from the
+network or run injected code.
 """
 
 from __future__ import annotations
@@ -12,8 +21,10 @@ import base64
 import hashlib
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 from visplotbench.report._chart import pass_rate_chart
+from visplotbench.report._charts_scale import pass_rate_bars, score_distributions
 from visplotbench.report._data import RunData, TaskView, language_name
 from visplotbench.report._tables import Table, all_tables, header_items, round_label
 from visplotbench.runfolder import AttemptRecord, ScoreRecord
@@ -36,7 +47,9 @@ svg.chart text{font-size:12px;fill:#333}svg.chart .grid{stroke:#e5e5e5}svg.chart
 #filters{position:sticky;top:0;background:#fafafa;border:1px solid #ddd;padding:8px 12px;z-index:2;display:flex;flex-wrap:wrap;gap:6px 22px;align-items:center}
 #filters fieldset{border:0;margin:0;padding:0}#filters legend{font-weight:600;float:left;margin-right:6px}
 #filters label{margin-right:8px;white-space:nowrap}#count{font-weight:600}
-article.task{border:1px solid #ddd;border-radius:6px;margin:14px 0;padding:8px 12px}
+article.task{border:1px solid #ddd;border-radius:6px;margin:14px 0;padding:8px 12px;content-visibility:auto;contain-intrinsic-size:auto 520px}
+.charts{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.hists h4{margin:8px 0 2px;font-size:13px}
+svg.hist{margin:0 10px 4px 0}svg.hist text{font-size:10px;fill:#333}
 article.task h3{margin:2px 0 6px;font-size:15px}
 .badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;color:#fff;background:#777;vertical-align:middle}
 .s-ok,.o-first_try{background:#2e7d32}.o-self_debug{background:#558b2f}.s-error,.o-failed{background:#c62828}
@@ -92,19 +105,24 @@ _JS = """
 """
 
 
-def _data_url(folder: Path, name: str) -> str | None:
-    """The PNG ``folder/name`` as a data URL; None when missing or outside the run folder."""
+def _image_url(folder: Path, name: str, inline: bool) -> str | None:
+    """The PNG ``folder/name``: a relative URL (or, ``inline``, a data URL); None when it is missing
+    or outside the run folder."""
     root = folder.resolve()
     path = (folder / name).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         return None
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    if inline:
+        return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    return quote(path.relative_to(root).as_posix())
 
 
 def _img(url: str | None, alt: str) -> str:
     if url is None:
         return f'<p class="missing">{escape(alt)}: image missing</p>'
-    return f'<img loading="lazy" alt="{escape(alt)}" src="{url}">'
+    image = f'<img loading="lazy" decoding="async" alt="{escape(alt)}" src="{escape(url)}">'
+    # the full-size image one click away (a data URL is already all there is)
+    return image if url.startswith("data:") else f'<a href="{escape(url)}" target="_blank">{image}</a>'
 
 
 def _table(table: Table) -> str:
@@ -132,7 +150,7 @@ def _is_number(text: str) -> bool:
     return text.replace(".", "", 1).isdigit() or text == "–"
 
 
-def _attempt(run: RunData, rec: AttemptRecord) -> str:
+def _attempt(run: RunData, rec: AttemptRecord, inline: bool) -> str:
     status = rec.status
     parts = [
         f'<div class="col attempt" data-round="{rec.round}" data-status="{escape(status)}">',
@@ -143,7 +161,9 @@ def _attempt(run: RunData, rec: AttemptRecord) -> str:
     parts.append("</h4>")
     for i, name in enumerate(rec.images):
         parts.append(
-            _img(_data_url(run.folder, name), f"{rec.task_id} {round_label(rec.round)} image {i + 1}")
+            _img(
+                _image_url(run.folder, name, inline), f"{rec.task_id} {round_label(rec.round)} image {i + 1}"
+            )
         )
     parts.append(_scores(run, rec))
     if rec.error:
@@ -195,9 +215,9 @@ def _scores(run: RunData, rec: AttemptRecord) -> str:
     return "".join(parts)
 
 
-def _task(run: RunData, task: TaskView) -> str:
+def _task(run: RunData, task: TaskView, inline: bool) -> str:
     rounds = " ".join(str(a.round) for a in task.attempts)
-    ref = _data_url(run.folder, f"images/{task.task_id}_ref.png")
+    ref = _image_url(run.folder, f"images/{task.task_id}_ref.png", inline)
     parts = [
         f'<article class="task" id="task-{escape(task.task_id)}" data-id="{escape(task.task_id)}" '
         f'data-language="{escape(task.language)}" data-status="{escape(task.status)}" '
@@ -216,7 +236,7 @@ def _task(run: RunData, task: TaskView) -> str:
         _img(ref, f"{task.task_id} reference") if ref else '<p class="missing">No reference image.</p>'
     )
     parts.append("</div>")
-    parts += [_attempt(run, rec) for rec in task.attempts]
+    parts += [_attempt(run, rec, inline) for rec in task.attempts]
     parts.append("</div></article>")
     return "\n".join(parts)
 
@@ -244,11 +264,20 @@ def _filters(run: RunData) -> str:
     )
 
 
-def render_html(run: RunData) -> str:
-    """The HTML report of ``run`` (see ``visplotbench.report.load_run``) as one string."""
+def render_html(run: RunData, *, inline_images: bool = False) -> str:
+    """The HTML report of ``run`` (see ``visplotbench.report.load_run``) as one string.
+
+    Args:
+        run: the run folder's data; the report is meant to be written into that folder.
+        inline_images: embed every image as a data URL (one self-contained file) instead of
+            linking the run folder's image files.
+    """
     script_hash = base64.b64encode(hashlib.sha256(_JS.encode("utf-8")).digest()).decode("ascii")
+    # 'self' covers the folder when served over http; file: when opened from disk (a file page's
+    # origin is opaque, so 'self' matches nothing there). No network scheme is allowed.
+    images = "data:" if inline_images else "'self' file: data:"
     csp = (
-        f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; "
+        f"default-src 'none'; img-src {images}; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; "
         "form-action 'none'; base-uri 'none'"
     )
     meta = "".join(f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>" for label, value in header_items(run))
@@ -262,12 +291,15 @@ def render_html(run: RunData) -> str:
         f"<style>{_CSS}</style></head><body>",
         f"<h1>VisPlotBench report: {escape(run.model_name)}</h1>",
         f'<dl class="meta">{meta}</dl>',
+        "<h2>Pass rate by language and round</h2>",
+        f'<div class="charts">{pass_rate_bars(run)}{pass_rate_chart(run)}</div>',
+        *([f"<h2>Score distributions</h2>{dist}"] if (dist := score_distributions(run)) else []),
         *(_table(t) for t in all_tables(run)),
-        "<h2>Pass rate by round</h2>",
-        pass_rate_chart(run),
         f"<h2>Tasks ({len(run.tasks)}{f', {not_run} not run' if not_run else ''})</h2>",
+        '<p class="note">Per task: the reference, then each round\'s image and error side by side; '
+        "click an image for the full size.</p>",
         _filters(run),
-        *(_task(run, t) for t in run.tasks),
+        *(_task(run, t, inline_images) for t in run.tasks),
         f"<script>{_JS}</script>",
         "</body></html>",
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from visplotbench.judges import ScoreStats
@@ -18,6 +19,7 @@ STATUS_ORDER = (
     "blank",
     "no_code",
     "generation_failed",
+    "bad_task",
     "env_failure",
     NOT_RUN,
 )
@@ -127,14 +129,6 @@ def _num(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
     return "–" if value is None or math.isnan(value) else f"{value * scale:.{digits}f}"
 
 
-def _with_ci(stats: ScoreStats, scale: float = 1.0, digits: int = 1) -> str:
-    interval = stats.ci.get("mean")
-    if not interval:
-        return _num(stats.mean, scale, digits)
-    low, high = interval
-    return f"{_num(stats.mean, scale, digits)} [{_num(low, scale, digits)}, {_num(high, scale, digits)}]"
-
-
 def _judge_scorer(run: RunData) -> str:
     assert run.scores is not None
     for kind in JUDGE_NAMES:
@@ -145,19 +139,6 @@ def _judge_scorer(run: RunData) -> str:
                 f"(sha256 {str(s.get('prompt_sha256', '?'))[:12]})"
             )
     return ""
-
-
-def _stats_rows(run: RunData, kinds: list[str]) -> list[tuple[int, str, list[ScoreStats]]]:
-    """(round, language label, stats per kind) for every round, the languages then Overall."""
-    assert run.scores is not None
-    rows = []
-    for k in range(run.rounds + 1):
-        for lang in run.languages:
-            stats = [run.scores.kinds[kind].languages.get(lang) for kind in kinds]
-            if all(s is not None for s in stats):
-                rows.append((k, language_name(lang), [s[k] for s in stats if s is not None]))
-        rows.append((k, "Overall", [run.scores.kinds[kind].overall[k] for kind in kinds]))
-    return rows
 
 
 def paper_scores_table(run: RunData) -> Table | None:
@@ -199,60 +180,63 @@ def paper_scores_table(run: RunData) -> Table | None:
     return Table("Task and visual scores", ["Model", *_columns(run)], rows, note)
 
 
+def _by_round(run: RunData, kinds: list[str], cell: Callable[[list[ScoreStats]], str]) -> list[list[str]]:
+    """Rows = rounds, columns = Overall then the languages; ``cell(stats per kind)`` fills a cell."""
+    assert run.scores is not None
+    rows = []
+    for k in range(run.rounds + 1):
+        row = [round_label(k), cell([run.scores.kinds[kind].overall[k] for kind in kinds])]
+        for lang in run.languages:
+            per_kind = [run.scores.kinds[kind].languages.get(lang) for kind in kinds]
+            row.append(cell([s[k] for s in per_kind if s is not None]) if all(per_kind) else "–")
+        rows.append(row)
+    return rows
+
+
 def judge_rounds_table(run: RunData) -> Table | None:
-    """Judge scores per language and round: mean with its 95 % interval, median, good and bad rates."""
+    """Judge scores by round, compact: rounds as rows, languages as columns, ``mean (good %)`` per
+    score kind in each cell; the 95 % intervals, medians and bad rates are in ``scores.json``."""
     if run.scores is None:
         return None
     kinds = [kind for kind in JUDGE_NAMES if kind in run.scores.kinds]
     if not kinds:
         return None
-    header = ["Round", "Language"]
-    for kind in kinds:
-        name = JUDGE_NAMES[kind]
-        header += [f"{name} mean [95% CI]", f"{name} median", f"{name} good %", f"{name} bad %"]
-    header += [f"Unparsed ({'/'.join(kinds)})", "Missing"]
-    rows = []
-    for k, label, stats in _stats_rows(run, kinds):
-        row = [round_label(k), label]
-        for s in stats:
-            row += [_with_ci(s), _num(s.median), _num(s.good, 100), _num(s.bad, 100)]
-        row += ["/".join(str(s.unparsed) for s in stats), str(max(s.missing for s in stats))]
-        rows.append(row)
+
+    def cell(stats: list[ScoreStats]) -> str:
+        return " / ".join(f"{_num(s.mean, digits=0)} ({_num(s.good, 100, 0)}%)" for s in stats)
+
+    unparsed = ", ".join(f"{kind} {run.scores.kinds[kind].overall[run.rounds].unparsed}" for kind in kinds)
     note = (
-        "Round k: each task's latest attempt up to round k. Good >= 75, bad <= 25. Intervals: 95 % bootstrap "
-        "over tasks. Unparsed (per score kind: judge replies without a score after one retry, or failed "
-        "requests) and missing (not scored) count 0. "
-        f"Judge: {_judge_scorer(run)}."
+        f"{' / '.join(JUDGE_NAMES[k] for k in kinds)} score: mean of 0-100 (good % = share scoring >= 75). "
+        "Round k: each task's latest attempt up to round k. Unparsed judge replies (after one retry) and "
+        f"missing scores count 0 (last round, unparsed: {unparsed}); 95 % bootstrap intervals, medians "
+        f"and bad rates are in scores.json. Judge: {_judge_scorer(run)}."
     )
-    return Table("Judge scores by round", header, rows, note)
+    return Table("Judge scores by round", ["Round", *_columns(run)], _by_round(run, kinds, cell), note)
 
 
 def metrics_table(run: RunData) -> Table | None:
-    """Offline image metrics (no model) per language and round."""
+    """Offline image metrics (no model) by round, compact: rounds as rows, languages as columns."""
     if run.scores is None:
         return None
     kinds = [kind for kind in METRIC_NAMES if kind in run.scores.kinds]
     if not kinds:
         return None
-    header = ["Round", "Language"]
-    for kind in kinds:
-        header += [f"{METRIC_NAMES[kind]} mean [95% CI]", f"{METRIC_NAMES[kind]} median"]
-    header += ["No image", "No reference"]
-    rows = []
-    for k, label, stats in _stats_rows(run, kinds):
-        row = [round_label(k), label]
-        for s in stats:
-            row += [_with_ci(s, digits=3), _num(s.median, digits=3)]
-        row += [str(stats[0].no_image), str(stats[0].no_reference)]
-        rows.append(row)
+
+    def cell(stats: list[ScoreStats]) -> str:
+        return " / ".join(_num(s.mean, digits=3) for s in stats)
+
     version = run.scores.kinds[kinds[0]].scorer.get("prompt_version", "?")
+    overall = run.scores.kinds[kinds[0]].overall[run.rounds]
     note = (
-        f"Image metrics {version}, 0-1, against the reference image, first generated image, after cropping to "
-        "content and resizing. SSIM: structural similarity of the grey images over windows with content "
-        "(drops when a recolouring changes brightness). Edge F1: overlap of colour edges within 2 px "
-        "(ignores colour). Neither reads text or values. No image counts 0; tasks without a reference are left out."
+        f"{' / '.join(METRIC_NAMES[k] for k in kinds)}: means (0-1) against the reference image "
+        f"(image metrics {version}), first generated image, after cropping to content and resizing. SSIM: "
+        "structural similarity of the grey images over windows with content (drops when a recolouring "
+        "changes brightness). Edge F1: overlap of colour edges within 2 px (ignores colour). Neither reads "
+        f"text or values. No image counts 0 ({overall.no_image} tasks in the last round); tasks without a "
+        f"reference are left out ({overall.no_reference}). Intervals and medians are in scores.json."
     )
-    return Table("Offline image metrics", header, rows, note)
+    return Table("Offline image metrics", ["Round", *_columns(run)], _by_round(run, kinds, cell), note)
 
 
 def all_tables(run: RunData) -> list[Table]:
