@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from visplotbench.engine import (
         LANGUAGES,
         EnvironmentProblem,
+        InvalidJob,
         Limits,
         RenderJob,
         RenderPool,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "LANGUAGES": "visplotbench.engine",
     "EnvironmentProblem": "visplotbench.engine",
+    "InvalidJob": "visplotbench.engine",
     "Limits": "visplotbench.engine",
     "RenderJob": "visplotbench.engine",
     "RenderPool": "visplotbench.engine",
@@ -89,6 +91,7 @@ __all__ = [
     "AttemptStatus",
     "EnvironmentProblem",
     "Extraction",
+    "InvalidJob",
     "Limits",
     "RenderJob",
     "RenderPool",
