@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 VPB := $(VENV)/bin/visplotbench
 
-.PHONY: install run test check bench-render train dataset bench-pipeline
+.PHONY: install run test test-fast check bench-render bench-stops bench-pipeline train dataset
 
 install:
 	bash scripts/install.sh
@@ -18,8 +18,13 @@ run: install
 	-$(VPB) doctor
 	$(VPB) run --model $(MODEL) --languages all --self-debug $(K) --out $(RUN_DIR) --resume
 
+# The whole suite (what CI runs). `make test-fast` leaves out the tests marked slow (real benchmark runs,
+# training, every timeout and hostile-program case): minutes instead of the full run, for development.
 test: install
 	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
 
 check: install
 	$(VENV)/bin/ruff check .
@@ -42,6 +47,11 @@ dataset: install
 
 bench-pipeline: install
 	$(PY) benchmarks/bench_pipeline.py
+
+# How fast each language's limits stop a hostile job, and how soon the next job renders (the timings
+# the tests no longer assert: they belong to benchmarks on a shared machine).
+bench-stops: install
+	$(PY) benchmarks/bench_stops.py
 
 # Fine-tune VisCoder2: SIZE=tiny trains on this machine's CPU (about a minute); SIZE=3b|7b|14b|32b|7b-lora
 # launch accelerate (DeepSpeed ZeRO-3 for the full fine-tunes) on the GPUs present, or print the plan and

@@ -54,7 +54,7 @@ def build_run(run: Path, cache: Path, assemble: bool) -> None:
     written through the harness's own store with each task's reference image as its first-try
     image (what the gold backend's render of the reference code gives) when the machine is too
     busy to render 888 programs. The offline metrics are computed either way."""
-    from visplotbench.harness import RunConfig, run_benchmark
+    from visplotbench import RunConfig, run_benchmark
 
     tasks_file = run.parent / f"{run.name}-tasks.parquet"
     build_tasks(tasks_file)
@@ -65,14 +65,14 @@ def build_run(run: Path, cache: Path, assemble: bool) -> None:
     if not assemble:
         run_benchmark(config)
     else:
-        from visplotbench.harness import AttemptRecord, failure_kind
-        from visplotbench.harness._runner import Runner
+        from visplotbench.harness import Runner
         from visplotbench.judges import score_run
         from visplotbench.prompts import build_messages
         from visplotbench.report import write_reports
+        from visplotbench.runfolder import AttemptRecord, failure_kind
 
         runner = Runner(config)
-        runner.store.prepare(runner.settings(), resume=False)
+        runner.store.prepare(runner.manifest(), resume=False)
         for task in runner.tasks:
             (runner.store.images / f"{task.id}_ref.png").write_bytes(task.image)
             messages = build_messages(task, runner.prompts, config.descriptor)
@@ -82,7 +82,7 @@ def build_run(run: Path, cache: Path, assemble: bool) -> None:
                 failure_kind=failure_kind(task.language, "ok", ""), passed=True, extraction_rule="tagged",
             )  # fmt: skip
             runner.store.append(record, [task.image])
-        runner.store.write_json("summary.json", {**runner.summary().to_json(), "wall_seconds": 0.0})
+        runner.store.write_summary({**runner.summary().to_json(), "wall_seconds": 0.0})
         score_run(run, tasks=runner.tasks, cache_dir=str(cache))
         write_reports(run)
     print(f"gold run of {sum(PAPER_MIX.values())} tasks: {time.monotonic() - start:.0f} s")

@@ -10,9 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from visplotbench.engine import InvalidJob, RenderJob, RenderStatus, render
-from visplotbench.harness import RunConfig, RunStore, run_benchmark
+from visplotbench.runfolder import RunStore
 from visplotbench.tasks import load_tasks
 from visplotbench.tasks._schema import rows_to_table
+
+from visplotbench import RunConfig, run_benchmark
 
 CSV = "a,b\n1,2\n3,5\n"
 READ = (
@@ -78,6 +80,7 @@ def test_sub_folder_reaches_a_process_renderer(pool, need):
     assert result.status is RenderStatus.OK, result.error
 
 
+@pytest.mark.slow
 def test_a_task_with_an_illegal_file_name_gets_bad_task_in_a_run(tmp_path, need):
     need("python")
     tasks = load_tasks("bundled", ["python"], limit=2)

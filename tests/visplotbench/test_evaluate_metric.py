@@ -103,6 +103,7 @@ def test_code_execution_needs_an_opt_in(metric, monkeypatch):
     assert metric.compute(predictions=[GOOD_SVG], references=["svg_1"])["pass_rate"] == 1.0
 
 
+@pytest.mark.slow
 def test_reference_solutions_pass(metric):
     """The bundled tasks' own code (passed as Task objects) renders: pass rate 1.0."""
     tasks = load_tasks("bundled", ["svg"])

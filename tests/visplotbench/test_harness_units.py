@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from visplotbench.harness import AttemptRecord, RunStore, failure_kind, summarize
 from visplotbench.harness._selfdebug import next_messages
+from visplotbench.runfolder import AttemptRecord, RunManifest, RunStore, failure_kind, summarize
 
 
 def rec(task_id, round_, status, language="svg", error=""):
@@ -81,18 +81,22 @@ def test_conversation_grows_by_one_turn_pair_per_round():
     assert "blank" in third[5]["content"] and third[:4] == second
 
 
+def manifest(fingerprint: str) -> RunManifest:
+    return RunManifest(fingerprint=fingerprint, model="gold", rounds=0)
+
+
 def test_store_resume_drops_torn_lines_and_env_failures(tmp_path):
     store = RunStore(tmp_path / "run")
-    store.prepare({"fingerprint": "a"}, resume=False)
+    store.prepare(manifest("a"), resume=False)
     store.append(rec("svg_1", 0, "ok"), [b"\x89PNG fake"])
     store.append(rec("svg_2", 0, "env_failure"), [])
     with open(store.results, "a") as f:
         f.write('{"task_id": "svg_3", "lang')  # killed mid-write
     with pytest.raises(FileExistsError, match="--resume"):
-        RunStore(tmp_path / "run").prepare({"fingerprint": "a"}, resume=False)
+        RunStore(tmp_path / "run").prepare(manifest("a"), resume=False)
     with pytest.raises(ValueError, match="different settings"):
-        RunStore(tmp_path / "run").prepare({"fingerprint": "b"}, resume=True)
-    records = RunStore(tmp_path / "run").prepare({"fingerprint": "a"}, resume=True)
+        RunStore(tmp_path / "run").prepare(manifest("b"), resume=True)
+    records = RunStore(tmp_path / "run").prepare(manifest("a"), resume=True)
     assert [(r.task_id, r.status) for r in records] == [("svg_1", "ok")]
     lines = store.results.read_text().splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["images"] == ["images/svg_1_r0_1.png"]

@@ -9,8 +9,9 @@ import json
 import pytest
 from visplotbench.engine import RenderJob, RenderPool, RenderStatus
 from visplotbench.engine.assets import ASSETS, MERMAID_MAJOR, install_assets, js_versions
-from visplotbench.harness import RunConfig, run_benchmark
-from visplotbench.harness._cache import render_key
+from visplotbench.runfolder._cache import render_key
+
+from visplotbench import RunConfig, run_benchmark
 
 USECASE = (
     "usecase-beta\n  actor Customer\n  actor Clerk\n  systemBoundary Shop\n    Browse\n    Checkout\n  end\n"

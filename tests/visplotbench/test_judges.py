@@ -12,11 +12,8 @@ import pytest
 from PIL import Image, ImageDraw
 from stub_openai import StubOpenAI
 from visplotbench.cli import main
-from visplotbench.harness import AttemptRecord, RunStore
 from visplotbench.judges import (
     JudgeItem,
-    ScoreRecord,
-    ScoreStore,
     load_judge_prompts,
     make_judge,
     parse_score,
@@ -24,6 +21,7 @@ from visplotbench.judges import (
     summarize_scores,
 )
 from visplotbench.prompts import load_prompts
+from visplotbench.runfolder import AttemptRecord, RunManifest, RunStore, ScoreRecord, ScoreStore, TaskCounts
 from visplotbench.tasks import Task
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -73,14 +71,15 @@ def make_run(folder):
     Reference images: red for svg_1, blue for svg_2; vegalite_1 has none.
     """
     store = RunStore(folder)
-    store.images.mkdir(parents=True)
-    config = {
-        "config": {"model": "openai:coder", "tasks": "bundled"},
-        "self_debug": {"rounds": 1},
-        "tasks": {"source": "bundled", "count": 3, "per_language": {"svg": 2, "vegalite": 1}},
-        "prompts": {"version": "v1", "sha256": "0" * 64},
-    }
-    (folder / "config.json").write_text(json.dumps(config))
+    manifest = RunManifest(
+        fingerprint="0" * 64,
+        model="openai:coder",
+        rounds=1,
+        tasks=TaskCounts("bundled", 3, {"svg": 2, "vegalite": 1}),
+        prompts_version="v1",
+        prompts_sha256="0" * 64,
+    )
+    store.prepare(manifest, resume=False)
 
     def attempt(task_id, round_, status, images):
         messages = [
@@ -388,9 +387,10 @@ def test_statistics_bootstrap_and_rounds():
 # ---------------------------------------------------------------------------------------- CLI and reports
 
 
+@pytest.mark.slow
 def test_cli_scores_an_existing_run_and_report_shows_them(tmp_path, monkeypatch, capsys, need):
     """A real run (2 SVG tasks rendered by the engine), then `visplotbench score`, then `visplotbench report`."""
-    from visplotbench.harness import RunConfig, run_benchmark
+    from visplotbench import RunConfig, run_benchmark
 
     need("svg")
     from visplotbench.tasks import load_tasks

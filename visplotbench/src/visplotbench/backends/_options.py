@@ -1,4 +1,4 @@
-"""Backend options: the CLI's ``--backend-option KEY=VALUE`` pairs read into a config dataclass."""
+"""Backend options: ``KEY=VALUE`` pairs (``--backend-option``, ``--judge-option``) read into a config dataclass."""
 
 from __future__ import annotations
 
@@ -11,6 +11,22 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 C = TypeVar("C")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_key_value(text: str, option: str = "--backend-option") -> tuple[str, Any]:
+    """``KEY=VALUE`` -> (key, value): the value is read as JSON when it is JSON (``16``, ``true``,
+    ``{"a": 1}``), else kept as the string; the one parser of every ``KEY=VALUE`` option.
+
+    Raises:
+        ValueError: no ``=`` or an empty key (the message shows the expected form).
+    """
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"{option} expects KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
 
 
 def config_from_options(config_cls: type[C], options: Mapping[str, Any], backend: str, **given: Any) -> C:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import selectors
 import shutil
 import signal
 import subprocess
@@ -44,12 +43,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from visplotbench.engine._capture import read_capped
 from visplotbench.engine._cgroup import JobCgroup, create_job_cgroup
 from visplotbench.engine._types import EnvironmentProblem, Limits
 
 SANDBOX_JOB_DIR = "/job"
-# Output beyond this is not just truncated: the job is killed (an output flood burns CPU and memory).
-FLOOD_FACTOR = 64
 
 _ETC = (
     "ld.so.cache",
@@ -92,6 +90,7 @@ class ProcessResult:
         cpu_s: CPU seconds the job's processes used together (its cpuacct cgroup; 0.0 where
             there is none). It tells a kill at RLIMIT_CPU's hard limit (a tool that caught SIGXCPU)
             from other kills.
+        crashed: non-empty when a warm worker itself died or hung during the job (``_worker``).
     """
 
     returncode: int
@@ -103,6 +102,7 @@ class ProcessResult:
     pids_exceeded: bool = False
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    crashed: str = ""
 
 
 SCRATCH_MIN_FREE = 2 * 1024**3
@@ -356,36 +356,10 @@ def run_sandboxed(
     proc = sp.proc
     assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
     proc.stdin.close()  # no stdin: tools that prompt (TeX in errorstop mode) would hang on it
-    cap, flood = limits.output_bytes, limits.output_bytes * FLOOD_FACTOR
-    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
-    bufs = {out_fd: bytearray(), err_fd: bytearray()}
-    seen = dict.fromkeys(bufs, 0)
-    sel = selectors.DefaultSelector()
-    for stream in (proc.stdout, proc.stderr):
-        sel.register(stream, selectors.EVENT_READ)
     deadline = sp.started + limits.wall_s
-    timed_out = flooded = False
     try:
-        open_streams = 2
-        while open_streams:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            for key, _ in sel.select(timeout=min(remaining, 0.5)):
-                chunk = os.read(key.fd, 65536)
-                if not chunk:
-                    sel.unregister(key.fileobj)
-                    open_streams -= 1
-                    continue
-                seen[key.fd] += len(chunk)
-                buf = bufs[key.fd]
-                if len(buf) < cap:
-                    buf += chunk[: cap - len(buf)]
-                if seen[key.fd] > flood:
-                    flooded = True
-                    open_streams = 0
-                    break
+        captured = read_capped(proc.stdout.fileno(), proc.stderr.fileno(), deadline, limits.output_bytes)
+        timed_out, flooded = captured.timed_out, captured.flooded
         if timed_out or flooded:
             sp.kill()
         else:
@@ -395,16 +369,14 @@ def run_sandboxed(
                 timed_out = True
                 sp.kill()
     finally:
-        sel.close()
         memory = sp.cgroup.memory_exceeded() if sp.cgroup else False
         pids = sp.cgroup.pids_exceeded() if sp.cgroup else False
         cpu_s = sp.cgroup.cpu_seconds() if sp.cgroup else 0.0
         sp.close()
-    out, err = (bytes(bufs[fd]).decode("utf-8", "replace") for fd in (out_fd, err_fd))
     return ProcessResult(
         returncode=proc.returncode if proc.returncode is not None else -9,
-        stdout=out,
-        stderr=err,
+        stdout=captured.stdout.decode("utf-8", "replace"),
+        stderr=captured.stderr.decode("utf-8", "replace"),
         timed_out=timed_out,
         output_flood=flooded,
         memory_exceeded=memory,

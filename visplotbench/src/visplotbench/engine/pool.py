@@ -5,20 +5,18 @@ from __future__ import annotations
 import os
 import threading
 import time
-import traceback
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from visplotbench.engine._types import (
     EnvironmentProblem,
-    InvalidJob,
     Limits,
     RenderJob,
     RenderResult,
     RenderStatus,
 )
 from visplotbench.engine.registry import check_language, renderer_class
-from visplotbench.engine.renderers._base import Renderer, env_failure
+from visplotbench.engine.renderers._base import Renderer, env_failure, render_safely
 
 
 class RenderPool:
@@ -73,16 +71,8 @@ class RenderPool:
             return env_failure(job.language, str(exc))
         with self._slots[job.language]:
             waited = time.monotonic() - start
-            try:
-                result = renderer.render(job)
-            except InvalidJob:
-                raise  # the caller's input (a data file name changed after the job was made)
-            except EnvironmentProblem as exc:
-                return env_failure(job.language, str(exc))
-            except Exception as exc:  # a bug in a renderer must not take the run down or blame the model
-                return env_failure(
-                    job.language, f"internal renderer error: {exc!r}\n{traceback.format_exc(limit=5)}"
-                )
+            # InvalidJob propagates: the caller's input (a data file name changed after the job was made).
+            result = render_safely(renderer, job)
         result.timings["queued"] = waited
         return result
 

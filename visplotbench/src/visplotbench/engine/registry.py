@@ -1,13 +1,15 @@
 """Language -> renderer map, imported lazily so that ``import visplotbench`` stays light.
 
-Adding a language is one file + one map entry + one fixture folder + one test file:
+Adding a language is one file + one map entry + one fixture folder, checked by one suite:
   1. ``visplotbench/src/visplotbench/engine/renderers/<lang>.py``: a ``Renderer`` subclass that sets
-     ``language``, ``source_name``, ``default_limits`` and implements ``render_in`` (run the tool with
-     ``run_sandboxed`` and hand its outputs to ``finish``), ``check`` and ``versions``;
+     ``language``, ``source_name``, ``default_limits`` and implements its one abstract method,
+     ``render(job)`` (run the tool with ``run_sandboxed`` in a ``job_directory`` and hand its outputs to
+     ``finish``); optionally ``check``, ``versions`` (known before anything starts) and ``close``;
   2. an entry ``"<lang>": "visplotbench.engine.renderers.<lang>:<Class>"`` in ``LANGUAGES`` below;
-  3. ``tests/visplotbench/fixtures/<lang>/`` with ok, syntax_error, runtime_error, timeout and blank
-     programs (see the other languages' folders);
-  4. ``tests/visplotbench/test_render_<lang>.py``.
+  3. ``tests/visplotbench/fixtures/<lang>/`` with ``ok``, ``syntax_error``, ``runtime_error`` and
+     ``blank`` programs (and ``timeout`` for a language that can loop);
+  4. ``tests/visplotbench/test_renderer_contract.py`` passes for it (it is parametrized over
+     ``LANGUAGES``); ``tests/visplotbench/test_render_<lang>.py`` holds only what is particular.
 """
 
 from __future__ import annotations

@@ -1,19 +1,10 @@
-"""The benchmark harness: runs, self-debugging, results store, caches and metrics."""
+"""The benchmark harness: one run's generate -> render -> record loop over K self-debug rounds.
 
-from visplotbench.harness._metrics import LanguageSummary, RunSummary, failure_kind, summarize
-from visplotbench.harness._records import AttemptRecord
-from visplotbench.harness._runner import RunConfig, Runner, out_folder, run_benchmark
-from visplotbench.harness._store import RunStore
+It writes the run folder through ``visplotbench.runfolder`` and knows nothing of scoring or reports;
+``visplotbench.run_benchmark`` runs it and then scores and reports.
+"""
 
-__all__ = [
-    "AttemptRecord",
-    "LanguageSummary",
-    "RunConfig",
-    "RunStore",
-    "RunSummary",
-    "Runner",
-    "failure_kind",
-    "out_folder",
-    "run_benchmark",
-    "summarize",
-]
+from visplotbench.harness._config import RunConfig, out_folder
+from visplotbench.harness._runner import Runner
+
+__all__ = ["RunConfig", "Runner", "out_folder"]

@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from visplotbench.harness._records import AttemptRecord
+from visplotbench.runfolder import AttemptRecord
 
 # A line every this many tasks of one language, so that a long round still shows signs of life
 # (``VISPLOTBENCH_PROGRESS_EVERY`` changes it).

@@ -1,9 +1,11 @@
 """Run VisPlotBench: generate, extract, render, record; then self-debug the failures for K rounds.
 
 Rounds run one after another; within a round, replies are rendered as they arrive (generation and
-rendering overlap) and every attempt is appended to ``results.jsonl`` the moment it is finished.
-``resume=True`` skips what is already recorded, so a run killed at any point and resumed ends with
-the same numbers and no duplicate rows.
+rendering overlap) and every attempt is appended to ``results.jsonl`` the moment it is finished; a
+round ends when every attempt's record is durable (a failure to write one stops the run with its
+error). ``resume=True`` skips what is already recorded, so a run killed at any point and resumed ends
+with the same numbers and no duplicate rows. The runner only writes the run folder: scoring and the
+reports are ``visplotbench.run_benchmark``'s next steps.
 """
 
 from __future__ import annotations
@@ -14,65 +16,32 @@ import sys
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from visplotbench.backends import GenerationRequest, GenerationResult, make_backend
-from visplotbench.engine import InvalidJob, RenderJob, RenderPool, RenderResult
+from visplotbench.engine import InvalidJob, RenderJob, RenderPool, RenderResult, RenderStatus
 from visplotbench.engine.assets import js_versions
 from visplotbench.engine.registry import data_files
 from visplotbench.extract import extract_code
-from visplotbench.harness._cache import (
+from visplotbench.harness._config import RunConfig
+from visplotbench.harness._progress import Progress
+from visplotbench.harness._selfdebug import SELF_DEBUG_VERSION, next_messages
+from visplotbench.prompts import build_messages, load_prompts
+from visplotbench.runfolder import (
+    RECORD_VERSION,
+    AttemptRecord,
+    AttemptStatus,
     Cache,
+    RunFolder,
+    RunManifest,
+    RunStore,
+    RunSummary,
+    TaskCounts,
     default_cache_dir,
     digest,
-    render_key,
-    result_from_cache,
-    result_to_cache,
+    failure_kind,
 )
-from visplotbench.harness._metrics import RunSummary, failure_kind, summarize
-from visplotbench.harness._progress import Progress
-from visplotbench.harness._records import RECORD_VERSION, AttemptRecord
-from visplotbench.harness._selfdebug import SELF_DEBUG_VERSION, next_messages
-from visplotbench.harness._store import RunStore
-from visplotbench.prompts import build_messages, load_prompts
+from visplotbench.runfolder._cache import render_key, result_from_cache, result_to_cache
 from visplotbench.tasks import Task, load_tasks
-
-
-@dataclass
-class RunConfig:
-    """Everything that defines a benchmark run (the CLI fills it; ``config.json`` records it).
-
-    Attributes:
-        model: ``<backend>:<target>``, e.g. ``openai:gpt-4.1``, ``transformers:./ckpt``, ``gold``.
-        out: the run folder.
-        languages: language keys (all when empty).
-        tasks: ``bundled``, ``hub``, a Hub repo id, a local Hub-layout folder or a parquet file.
-        limit: keep the first N tasks per language.
-        self_debug: rounds of self-debugging after the first attempt (K).
-        prompts: a prompt file in the original ``instructs.json`` format (our v1 texts when None).
-        descriptor: data descriptor (head, describe, datalore, pycharm, lida, empty).
-        backend_options: backend settings (see each backend's config class).
-        cache_dir: content-addressed caches; None: the user cache dir; "" disables caching.
-        resume: continue an existing run folder.
-        progress: show progress bars.
-        offline_metrics: compute the offline visual metrics (SSIM, edge F1) at the end of the run.
-    """
-
-    model: str
-    out: str
-    languages: list[str] = field(default_factory=list)
-    tasks: str = "bundled"
-    limit: int | None = None
-    self_debug: int = 3
-    prompts: str | None = None
-    descriptor: str = "head"
-    backend_options: dict[str, Any] = field(default_factory=dict)
-    cache_dir: str | None = None
-    resume: bool = False
-    progress: bool = True
-    offline_metrics: bool = True
 
 
 def _versions() -> dict[str, str]:
@@ -126,43 +95,43 @@ class Runner:
         self.store = RunStore(config.out)
         self._lock = threading.Lock()
 
-    def settings(self) -> dict[str, Any]:
-        """config.json: what produced this run, and a fingerprint of what must match on --resume."""
+    def manifest(self) -> RunManifest:
+        """What produced this run, and a fingerprint of what must match on --resume (``config.json``)."""
         identity = self.backend.identity()
+        config = self.config
         fingerprint = digest(
             [
                 identity,
                 self.prompts.sha256,
-                self.config.descriptor,
-                self.config.self_debug,
+                config.descriptor,
+                config.self_debug,
                 SELF_DEBUG_VERSION,
                 RECORD_VERSION,
                 sorted(_task_digest(t) for t in self.tasks),
             ]
         )
-        return {
-            "fingerprint": fingerprint,
-            "config": {
-                k: v
-                for k, v in dataclasses.asdict(self.config).items()
-                if k not in ("resume", "progress", "offline_metrics")
-            },
-            "backend": identity,
-            "prompts": {"version": self.prompts.version, "sha256": self.prompts.sha256},
-            "self_debug": {"rounds": self.config.self_debug, "version": SELF_DEBUG_VERSION},
-            "tasks": {
-                "source": self.config.tasks,
-                "count": len(self.tasks),
-                "per_language": {
-                    lang: sum(t.language == lang for t in self.tasks)
-                    for lang in dict.fromkeys(t.language for t in self.tasks)
-                },
-            },
-            "versions": _versions(),
-            # The Mermaid release and every pinned chart library (part of the render cache key).
-            "javascript": js_versions(),
-            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
+        per_language: dict[str, int] = {}
+        for task in self.tasks:
+            per_language[task.language] = per_language.get(task.language, 0) + 1
+        return RunManifest(
+            fingerprint=fingerprint,
+            model=config.model,
+            rounds=config.self_debug,
+            tasks=TaskCounts(config.tasks, len(self.tasks), per_language),
+            descriptor=config.descriptor,
+            languages=list(config.languages),
+            limit=config.limit,
+            prompts_file=config.prompts,
+            prompts_version=self.prompts.version,
+            prompts_sha256=self.prompts.sha256,
+            self_debug_version=SELF_DEBUG_VERSION,
+            backend=identity,
+            backend_options=dict(config.backend_options),
+            cache_dir=config.cache_dir,
+            versions=_versions(),
+            javascript=js_versions(),
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )
 
     # ------------------------------------------------------------------ one round
 
@@ -175,7 +144,11 @@ class Runner:
                 messages = build_messages(task, self.prompts, self.config.descriptor)
             else:
                 prev = done.get((task.id, round_ - 1))
-                if prev is None or prev.passed or prev.status in ("env_failure", "bad_task"):
+                if (
+                    prev is None
+                    or prev.passed
+                    or prev.status in (AttemptStatus.ENV_FAILURE, AttemptStatus.BAD_TASK)
+                ):
                     continue
                 if any(done[(task.id, k)].passed for k in range(round_) if (task.id, k) in done):
                     continue
@@ -208,14 +181,23 @@ class Runner:
     ) -> None:
         task = self.by_id[request.task_id]
         images: list[bytes]
+        status: AttemptStatus
         if gen.error:
-            status, error, images = "generation_failed", f"The model request failed: {gen.error}", []
+            status, error, images = (
+                AttemptStatus.GENERATION_FAILED,
+                f"The model request failed: {gen.error}",
+                [],
+            )
         elif bad_task:  # the task's own data cannot be given to any program: not the model's fault
-            status, error, images = "bad_task", f"This task cannot be run as given: {bad_task}", []
+            status, error, images = (
+                AttemptStatus.BAD_TASK,
+                f"This task cannot be run as given: {bad_task}",
+                [],
+            )
         elif result is None:
-            status, error, images = "no_code", "The reply contained no code.", []
+            status, error, images = AttemptStatus.NO_CODE, "The reply contained no code.", []
         else:
-            status, error, images = result.status.value, result.error, result.images
+            status, error, images = AttemptStatus.of_render(result.status), result.error, result.images
             timings.update({f"render_{k}": v for k, v in result.timings.items()})
         record = AttemptRecord(
             task_id=task.id,
@@ -229,7 +211,7 @@ class Runner:
             generation_error=gen.error,
             extraction_rule=rule,
             failure_kind=failure_kind(task.language, status, error),
-            passed=status == "ok",
+            passed=status is AttemptStatus.OK,
             timings=timings,
             cache=cache,
         )
@@ -244,7 +226,7 @@ class Runner:
             return
         self.progress.start_round(round_, [self.by_id[r.task_id].language for r in requests])
         identity = self.backend.identity()
-        pending: list[Future[RenderResult]] = []
+        pending: list[Future[None]] = []  # one per render: done when its record is durable
         to_generate: list[int] = []
         keys = [digest([identity, r.messages]) for r in requests]
         started = {i: time.monotonic() for i in range(len(requests))}
@@ -271,23 +253,29 @@ class Runner:
                 return
             assert future is not None
             render_start = time.monotonic()
+            recorded: Future[None] = Future()
 
             def done(f: Future[RenderResult]) -> None:
-                result = f.result()
-                if key and result.status.value != "env_failure":
-                    self.render_cache.put(key, result_to_cache(result))
-                self._finish(
-                    request,
-                    gen,
-                    result,
-                    code,
-                    rule,
-                    {**timings, "render": time.monotonic() - render_start},
-                    cache,
-                )
+                try:
+                    result = f.result()
+                    if key and result.status is not RenderStatus.ENV_FAILURE:
+                        self.render_cache.put(key, result_to_cache(result))
+                    self._finish(
+                        request,
+                        gen,
+                        result,
+                        code,
+                        rule,
+                        {**timings, "render": time.monotonic() - render_start},
+                        cache,
+                    )
+                except BaseException as exc:  # a record that cannot be written stops the run, loudly
+                    recorded.set_exception(exc)
+                else:
+                    recorded.set_result(None)
 
             future.add_done_callback(done)
-            pending.append(future)
+            pending.append(recorded)
 
         for i, key in enumerate(keys):
             hit = self.gen_cache.get(key)
@@ -300,21 +288,14 @@ class Runner:
             for j, gen in self.backend.generate(sub):
                 handle(to_generate[j], gen)
         for future in pending:
-            future.result()
-        # Callbacks run in the pool's threads; wait until each has written its record.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with self._lock:
-                if all((r.task_id, r.round) in self.done for r in requests):
-                    break
-            time.sleep(0.01)
+            future.result()  # the record is durable (or its error is raised here)
 
     # ------------------------------------------------------------------ the whole run
 
     def run(self) -> RunSummary:
+        """Generate, render and record every round; write ``summary.json``; return the summary."""
         start = time.monotonic()
-        settings = self.settings()
-        records = self.store.prepare(settings, resume=self.config.resume)
+        records = self.store.prepare(self.manifest(), resume=self.config.resume)
         self.done: dict[tuple[str, int], AttemptRecord] = {(r.task_id, r.round): r for r in records}
         for task in self.tasks:  # the reports show each task's reference image next to the attempts
             ref = self.store.images / f"{task.id}_ref.png"
@@ -332,26 +313,9 @@ class Runner:
             self.pool.close()
             self.backend.close()
         summary = self.summary()
-        self.store.write_json("summary.json", {**summary.to_json(), "wall_seconds": time.monotonic() - start})
-        if self.config.offline_metrics:
-            from visplotbench.judges import score_run
-
-            # Offline image metrics against the references (no model): cheap, on by default.
-            score_run(self.store.folder, tasks=self.tasks, cache_dir=self.config.cache_dir)
-        from visplotbench.report import write_reports
-
-        write_reports(self.store.folder)
+        self.store.write_summary({**summary.to_json(), "wall_seconds": time.monotonic() - start})
         return summary
 
     def summary(self) -> RunSummary:
-        return summarize(self.store.load(), {t.id: t.language for t in self.tasks}, self.config.self_debug)
-
-
-def run_benchmark(config: RunConfig) -> RunSummary:
-    """Run (or resume) a benchmark and return its summary; see ``RunConfig``."""
-    return Runner(config).run()
-
-
-def out_folder(model: str) -> Path:
-    """A default run folder for ``model``: runs/<model with / and : replaced>."""
-    return Path("runs") / model.replace("/", "_").replace(":", "_")
+        """The pass rates of the run folder as it is now (``RunFolder.summary``)."""
+        return RunFolder(self.store.folder).summary()

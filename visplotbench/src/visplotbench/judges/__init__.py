@@ -6,8 +6,8 @@
         --judge-option base_url=http://localhost:8000/v1 --judge-option concurrency=32
     visplotbench score runs/my-run --judge openai:gpt-4.1 --judge-prompts instructs.json   # original texts
 
-Files: ``scores.jsonl`` (one line per task, round and score kind; see ``ScoreRecord``) and
-``scores_summary.json`` (``ScoresSummary``). ``visplotbench report`` shows both.
+Files: ``scores.jsonl`` (one line per task, round and score kind; ``visplotbench.runfolder.ScoreRecord``)
+and ``scores_summary.json`` (``ScoresSummary``). ``visplotbench report`` shows both.
 
 Adding a judge backend: it must be a chat backend in ``visplotbench.backends`` whose requests accept
 OpenAI-style content parts (text and ``image_url``); add its name to ``JUDGE_BACKENDS`` and a test
@@ -31,10 +31,9 @@ from visplotbench.judges._judge import (
     JudgeSettings,
     make_judge,
 )
-from visplotbench.judges._parse import ParsedScore, parse_score
+from visplotbench.judges._parse import parse_score
 from visplotbench.judges._prompts import JUDGE_PROMPTS_VERSION, JudgePrompts, load_judge_prompts
-from visplotbench.judges._records import SCORES_FILE, STATUSES, SUMMARY_FILE, ScoreRecord, ScoreStore
-from visplotbench.judges._score import load_scores, score_run
+from visplotbench.judges._score import score_run
 
 __all__ = [
     "BAD",
@@ -43,24 +42,17 @@ __all__ = [
     "JUDGE_PROMPTS_VERSION",
     "METRICS",
     "METRICS_VERSION",
-    "SCORES_FILE",
-    "STATUSES",
-    "SUMMARY_FILE",
     "Judge",
     "JudgeItem",
     "JudgeOutcome",
     "JudgePrompts",
     "JudgeSettings",
     "KindSummary",
-    "ParsedScore",
-    "ScoreRecord",
     "ScoreStats",
-    "ScoreStore",
     "ScoresSummary",
     "compare_images",
     "edge_f1",
     "load_judge_prompts",
-    "load_scores",
     "make_judge",
     "parse_score",
     "prepare",

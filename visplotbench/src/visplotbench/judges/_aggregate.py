@@ -17,8 +17,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from visplotbench.harness._records import AttemptRecord
-from visplotbench.judges._records import ScoreRecord
+from visplotbench.runfolder import AttemptRecord, AttemptStatus, ScoreRecord
 
 if TYPE_CHECKING:
     import numpy as np
@@ -164,7 +163,9 @@ def summarize_scores(
     """
     by_task: dict[str, dict[int, AttemptRecord]] = collections.defaultdict(dict)
     for rec in attempts:
-        if rec.status != "env_failure":  # the environment's failure is never the model's attempt
+        if (
+            rec.status is not AttemptStatus.ENV_FAILURE
+        ):  # the environment's failure is never the model's attempt
             by_task[rec.task_id][rec.round] = rec
     chosen = choose_scorers(lines, scorers)
     kinds: dict[str, KindSummary] = {}

@@ -28,9 +28,9 @@ from typing import Any
 
 from visplotbench.backends import GenerationRequest, GenerationResult, make_backend
 from visplotbench.backends._options import config_from_options
-from visplotbench.harness._cache import Cache, digest
 from visplotbench.judges._parse import parse_score
 from visplotbench.judges._prompts import JudgePrompts, load_judge_prompts
+from visplotbench.runfolder import Cache, digest
 
 JUDGE_BACKENDS = ("openai",)
 _BACKEND_DEFAULTS: dict[str, Any] = {"temperature": 0.0, "max_tokens": 3000}

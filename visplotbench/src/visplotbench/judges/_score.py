@@ -21,14 +21,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from visplotbench.harness._cache import Cache, default_cache_dir, digest
-from visplotbench.harness._records import AttemptRecord
 from visplotbench.judges._aggregate import ScoresSummary, summarize_scores
-from visplotbench.judges._image_metrics import METRICS, METRICS_VERSION, compare_images
+from visplotbench.judges._image_metrics import METRICS, METRICS_VERSION, compare_images, prepare
 from visplotbench.judges._judge import Judge, JudgeItem, make_judge
 from visplotbench.judges._prompts import JudgePrompts
-from visplotbench.judges._records import ScoreRecord, ScoreStore
-from visplotbench.judges._runfolder import RunFolder
+from visplotbench.runfolder import (
+    RESULTS_FILE,
+    AttemptRecord,
+    Cache,
+    RunFolder,
+    ScoreRecord,
+    ScoreStore,
+    default_cache_dir,
+    digest,
+)
 
 log = logging.getLogger(__name__)
 OFFLINE = "offline"
@@ -42,10 +48,29 @@ def _line(attempt: AttemptRecord, kind: str, **fields: Any) -> ScoreRecord:
     )
 
 
+class _References:
+    """Reference images decoded once per task for the image metrics."""
+
+    def __init__(self, run: RunFolder) -> None:
+        self.run = run
+        self._prepared: dict[str, tuple[Any, str]] = {}
+
+    def get(self, task_id: str) -> tuple[Any, str]:
+        if task_id not in self._prepared:
+            png, name = self.run.reference(task_id)
+            try:
+                self._prepared[task_id] = (prepare(png) if png else None, name)
+            except (OSError, ValueError) as exc:
+                log.warning("%s: unreadable reference image %s: %s", task_id, name, exc)
+                self._prepared[task_id] = (None, "")
+        return self._prepared[task_id]
+
+
 def _offline(run: RunFolder, done: set[tuple[str, int, str, tuple[str, ...]]], store: ScoreStore) -> int:
     batch: list[ScoreRecord] = []
     count = 0
-    for attempt in run.attempts:
+    references = _References(run)
+    for attempt in run.scored_attempts:
         first = attempt.images[:1]
         todo = [kind for kind in METRICS if (attempt.task_id, attempt.round, kind, tuple(first)) not in done]
         if not todo:
@@ -56,7 +81,7 @@ def _offline(run: RunFolder, done: set[tuple[str, int, str, tuple[str, ...]]], s
             "prompt_version": METRICS_VERSION,
             "images": first,
         }
-        ref, ref_name = run.prepared_reference(attempt.task_id)
+        ref, ref_name = references.get(attempt.task_id)
         values: dict[str, float | None]
         if not first:
             values, status = dict.fromkeys(METRICS, 0.0), "no_image"
@@ -99,7 +124,7 @@ def _judged(
     immediate: list[ScoreRecord] = []
     items: list[JudgeItem] = []
     owners: list[tuple[AttemptRecord, str, list[str], str]] = []
-    for attempt in run.attempts:
+    for attempt in run.scored_attempts:
         for kind in ("vis", "task"):
             used = attempt.images[:1] if kind == "vis" else attempt.images[: judge.settings.max_images]
             if (attempt.task_id, attempt.round, kind, tuple(used)) in done:
@@ -186,8 +211,13 @@ def score_run(
         progress: show a progress bar while judging.
     """
     folder = Path(run_folder)
+    if not (folder / RESULTS_FILE).exists():
+        raise FileNotFoundError(
+            f"{folder} is not a run folder: it has no {RESULTS_FILE}. "
+            "Run the benchmark first (visplotbench run --out FOLDER)."
+        )
     run = RunFolder(folder, tasks)
-    store = ScoreStore(folder)
+    store = run.scores
     chosen: dict[str, str] = {}
     if offline:
         _offline(run, _done(store.load(), OFFLINE_KEY), store)
@@ -205,7 +235,7 @@ def score_run(
         chosen.update(dict.fromkeys(("vis", "task"), digest(identity)))
     previous = store.read_summary()
     scorers = {**previous.get("scorers", {}), **chosen}
-    summary = summarize_scores(run.store.load(), store.load(), run.task_languages(), run.rounds, scorers)
+    summary = summarize_scores(run.attempts, store.load(), run.task_languages(), run.rounds, scorers)
     scorers = {kind: s.scorer["scorer_key"] for kind, s in summary.kinds.items()}
     store.write_summary(
         {
@@ -217,9 +247,3 @@ def score_run(
         }
     )
     return summary
-
-
-def load_scores(run_folder: str | Path) -> tuple[list[ScoreRecord], dict[str, str]]:
-    """The score lines of a run folder and the scorer per kind its summary used (empty when unscored)."""
-    store = ScoreStore(run_folder)
-    return store.load(), dict(store.read_summary().get("scorers", {}))

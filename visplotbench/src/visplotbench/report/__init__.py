@@ -3,7 +3,7 @@
     from visplotbench.report import write_reports
     write_reports("runs/openai_gpt-4.1")   # -> {"markdown": .../report.md, "html": .../report.html}
 
-Both are rebuilt from ``config.json`` and ``results.jsonl`` (see ``load_run``), so they can be
+Both are rebuilt from the run folder (``visplotbench.runfolder.RunFolder``, see ``load_run``), so they can be
 regenerated at any time, also for a run that is still going or was interrupted.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from visplotbench.report._data import RunData, TaskView, load_run
+from visplotbench.report._data import RunData, TaskView, language_name, load_run
 from visplotbench.report._html import render_html
 from visplotbench.report._markdown import render_markdown
 
@@ -36,4 +36,12 @@ def write_reports(run_folder: str | Path, *, inline_images: bool = False) -> dic
     return paths
 
 
-__all__ = ["RunData", "TaskView", "load_run", "render_html", "render_markdown", "write_reports"]
+__all__ = [
+    "RunData",
+    "TaskView",
+    "language_name",
+    "load_run",
+    "render_html",
+    "render_markdown",
+    "write_reports",
+]

@@ -1,28 +1,29 @@
-"""Read a run folder into one typed ``RunData`` that both reports draw from.
+"""Read a run folder (through ``visplotbench.runfolder.RunFolder``) into one typed ``RunData`` for the reports.
 
-The pass rates are always recomputed from ``results.jsonl`` with ``harness.summarize`` (the records are
-the source of truth; a ``summary.json`` left by an interrupted, resumed run can be stale). The
-denominators come from ``config.json`` (``tasks.per_language``): tasks that have no record yet are
-counted as "not run", so a partial run never shows inflated rates. ``summary.json`` only supplies the
-wall time, or the whole summary when there are no records at all. Scores are recomputed the same way
-from ``scores.jsonl`` (``visplotbench.judges``), over the same denominators; ``scores_summary.json``
-only says which judge's lines to use.
+Pass rates and denominators come from the reader (``RunFolder.summary``: recomputed from the records;
+tasks without a record count as "not run", so a partial run never shows inflated rates);
+``summary.json`` only supplies the wall time. Scores are recomputed from ``scores.jsonl`` with
+``visplotbench.judges.summarize_scores`` over the same denominators; ``scores_summary.json`` only says
+which judge's lines to use.
 """
 
 from __future__ import annotations
 
 import collections
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from visplotbench.harness._metrics import LanguageSummary, RunSummary, summarize
-from visplotbench.harness._records import AttemptRecord
-from visplotbench.harness._store import RunStore
-from visplotbench.judges._aggregate import ScoresSummary, summarize_scores
-from visplotbench.judges._records import ScoreRecord
-from visplotbench.judges._score import load_scores
+from visplotbench.judges import ScoresSummary, summarize_scores
+from visplotbench.runfolder import (
+    NOT_RUN,
+    AttemptRecord,
+    AttemptStatus,
+    RunFolder,
+    RunManifest,
+    RunSummary,
+    ScoreRecord,
+)
 
 # The paper's column order and spelling (Table 3).
 LANGUAGE_ORDER = ("python", "vegalite", "lilypond", "mermaid", "svg", "latex", "asymptote", "html")
@@ -36,7 +37,6 @@ LANGUAGE_NAMES = {
     "asymptote": "Asymptote",
     "html": "HTML",
 }
-NOT_RUN = "not_run"
 
 
 def language_name(language: str) -> str:
@@ -69,7 +69,7 @@ class RunData:
 
     Attributes:
         folder: the run folder.
-        config: ``config.json`` (empty when missing).
+        manifest: the run's ``config.json`` (None when missing).
         records: the attempts (latest per task and round).
         summary: pass rates per language and round (recomputed, see the module docstring).
         languages: the languages present, in the paper's order.
@@ -82,7 +82,7 @@ class RunData:
     """
 
     folder: Path
-    config: dict[str, Any]
+    manifest: RunManifest | None
     records: list[AttemptRecord]
     summary: RunSummary
     languages: list[str]
@@ -95,7 +95,7 @@ class RunData:
 
     @property
     def model(self) -> str:
-        return str(self.config.get("config", {}).get("model") or "model")
+        return (self.manifest.model if self.manifest else "") or "model"
 
     @property
     def model_name(self) -> str:
@@ -133,39 +133,6 @@ class RunData:
         return "incomplete: " + (", ".join(parts) or "see summary")
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _rounds(config: dict[str, Any], saved: dict[str, Any], records: list[AttemptRecord]) -> int:
-    for value in (
-        config.get("self_debug", {}).get("rounds"),
-        config.get("config", {}).get("self_debug"),
-        saved.get("rounds"),
-    ):
-        if isinstance(value, int):
-            return value
-    return max((r.round for r in records), default=0)
-
-
-def _summary_from_json(saved: dict[str, Any]) -> RunSummary:
-    languages = {
-        lang: LanguageSummary(
-            tasks=s.get("tasks", 0),
-            passed=list(s.get("passed", [0])),
-            env_failures=s.get("env_failures", 0),
-            failure_kinds=dict(s.get("failure_kinds", {})),
-            statuses=dict(s.get("statuses", {})),
-        )
-        for lang, s in saved.get("languages", {}).items()
-    }
-    return RunSummary(int(saved.get("rounds", 0)), languages, bool(saved.get("complete", False)))
-
-
 def instruction_of(messages: list[dict[str, Any]]) -> str:
     """The text of the first user message (content may be a string or a list of parts)."""
     for message in messages or []:
@@ -181,34 +148,14 @@ def _outcome(attempts: list[AttemptRecord]) -> str:
     passed = [a.round for a in attempts if a.passed]
     if passed:
         return "first_try" if min(passed) == 0 else "self_debug"
-    return "env_failure" if attempts[-1].status == "env_failure" else "failed"
+    return "env_failure" if attempts[-1].status is AttemptStatus.ENV_FAILURE else "failed"
 
 
 def load_run(folder: str | Path) -> RunData:
-    """Read ``config.json``, ``results.jsonl`` and ``summary.json`` of a run folder."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"{folder} is not a run folder (expected config.json and results.jsonl in it)."
-        )
-    config = _read_json(folder / "config.json")
-    saved = _read_json(folder / "summary.json")
-    records = RunStore(folder).load()
-    rounds = _rounds(config, saved, records)
-
-    task_languages: dict[str, str] = {}
-    for rec in sorted(records, key=lambda r: r.round):
-        task_languages.setdefault(rec.task_id, rec.language)
-    seen = collections.Counter(task_languages.values())
-    expected = config.get("tasks", {}).get("per_language") or {}
-    not_run = {lang: max(0, int(n) - seen.get(lang, 0)) for lang, n in expected.items()}
-    not_run = {lang: n for lang, n in not_run.items() if n}
-    # Tasks without a record keep their place in the denominator under placeholder ids.
-    everything = dict(task_languages)
-    for lang, n in not_run.items():
-        everything.update({f"\0{NOT_RUN}:{lang}:{i}": lang for i in range(n)})
-
-    summary = summarize(records, everything, rounds) if records or not saved else _summary_from_json(saved)
+    """Read a run folder (``config.json``, ``results.jsonl``, ``summary.json``, scores) into ``RunData``."""
+    run = RunFolder(folder)
+    records = run.attempts
+    summary = run.summary()
     present = [lang for lang in LANGUAGE_ORDER if lang in summary.languages]
     present += sorted(lang for lang in summary.languages if lang not in LANGUAGE_ORDER)
 
@@ -227,16 +174,16 @@ def load_run(folder: str | Path) -> RunData:
     order = {lang: i for i, lang in enumerate(present)}
     views.sort(key=lambda v: (order.get(v.language, len(order)), _natural(v.task_id)))
 
-    wall = saved.get("wall_seconds")
-    scores, score_lines, judge = _scores(folder, records, everything, rounds)
+    wall = run.saved_summary.get("wall_seconds")
+    scores, score_lines, judge = _scores(run)
     return RunData(
-        folder,
-        config,
+        run.folder,
+        run.manifest,
         records,
         summary,
         present,
         views,
-        not_run,
+        run.not_run(),
         float(wall) if isinstance(wall, (int, float)) else None,
         scores,
         score_lines,
@@ -245,19 +192,19 @@ def load_run(folder: str | Path) -> RunData:
 
 
 def _scores(
-    folder: Path, records: list[AttemptRecord], task_languages: dict[str, str], rounds: int
+    run: RunFolder,
 ) -> tuple[ScoresSummary | None, dict[tuple[str, int], dict[str, ScoreRecord]], dict[str, Any]]:
     """Score statistics recomputed from ``scores.jsonl`` (the source of truth, as for pass rates)."""
-    lines, scorers = load_scores(folder)
+    lines, scorers = run.score_lines()
     if not lines:
         return None, {}, {}
-    summary = summarize_scores(records, lines, task_languages, rounds, scorers)
+    summary = summarize_scores(run.attempts, lines, run.task_languages(), run.rounds, scorers)
     used = {kind: s.scorer["scorer_key"] for kind, s in summary.kinds.items()}
     by_attempt: dict[tuple[str, int], dict[str, ScoreRecord]] = collections.defaultdict(dict)
     for line in lines:
         if used.get(line.kind) == line.scorer_key:
             by_attempt[(line.task_id, line.round)][line.kind] = line
-    judge = _read_json(folder / "scores_summary.json").get("judge") or {}
+    judge = run.scores.read_summary().get("judge") or {}
     return summary, dict(by_attempt), judge if isinstance(judge, dict) else {}
 
 

@@ -24,12 +24,11 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-from visplotbench.harness._records import AttemptRecord
-from visplotbench.judges._records import ScoreRecord
 from visplotbench.report._chart import pass_rate_chart
 from visplotbench.report._charts_scale import pass_rate_bars, score_distributions
 from visplotbench.report._data import RunData, TaskView, language_name
 from visplotbench.report._tables import Table, all_tables, header_items, round_label
+from visplotbench.runfolder import AttemptRecord, ScoreRecord
 
 OUTCOMES = {
     "first_try": "passed first try",

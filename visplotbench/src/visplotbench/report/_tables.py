@@ -6,8 +6,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from visplotbench.judges._aggregate import ScoreStats
-from visplotbench.report._data import NOT_RUN, RunData, language_name
+from visplotbench.judges import ScoreStats
+from visplotbench.report._data import RunData, language_name
+from visplotbench.runfolder import NOT_RUN
 
 TOP_KINDS = 8
 STATUS_ORDER = (
@@ -246,27 +247,24 @@ def all_tables(run: RunData) -> list[Table]:
 
 def header_items(run: RunData) -> list[tuple[str, str]]:
     """(label, value) pairs for the report header."""
-    cfg = run.config
-    backend = cfg.get("backend") or {}
-    tasks = cfg.get("tasks") or {}
-    prompts = cfg.get("prompts") or {}
-    per_language = tasks.get("per_language") or {
+    m = run.manifest
+    backend = m.backend if m else {}
+    per_language = (m.tasks.per_language if m else {}) or {
         lang: run.summary.languages[lang].tasks for lang in run.languages
     }
     counts = ", ".join(f"{language_name(lang)} {n}" for lang, n in per_language.items())
     items = [
         ("Model", run.model),
-        (
-            "Backend",
-            ", ".join(f"{k}={v}" for k, v in backend.items()) if isinstance(backend, dict) else str(backend),
-        ),
+        ("Backend", ", ".join(f"{k}={v}" for k, v in backend.items())),
         (
             "Tasks",
-            f"{tasks.get('source', cfg.get('config', {}).get('tasks', '?'))}: "
-            f"{tasks.get('count', run.summary.total_tasks)} ({counts})",
+            f"{m.tasks.source if m else '?'}: {(m.tasks.count if m else 0) or run.summary.total_tasks} ({counts})",
         ),
-        ("Prompts", f"version {prompts.get('version', '?')}, sha256 {str(prompts.get('sha256', '?'))[:12]}"),
-        ("Data descriptor", str(cfg.get("config", {}).get("descriptor", "?"))),
+        (
+            "Prompts",
+            f"version {(m.prompts_version if m else '') or '?'}, sha256 {((m.prompts_sha256 if m else '') or '?')[:12]}",
+        ),
+        ("Data descriptor", m.descriptor if m else "?"),
         ("Self-debug rounds", str(run.rounds)),
         ("Completeness", run.completeness()),
         ("Wall time", _duration(run.wall_seconds)),
@@ -278,13 +276,13 @@ def header_items(run: RunData) -> list[tuple[str, str]]:
         metrics = next((run.scores.kinds[k].scorer for k in METRIC_NAMES if k in run.scores.kinds), None)
         if metrics:
             items.append(("Image metrics", str(metrics.get("prompt_version", "?"))))
-    versions = cfg.get("versions") or {}
-    if versions.get("visplotbench"):
-        items.append(("visplotbench", str(versions["visplotbench"])))
-    if cfg.get("started_at"):
-        items.append(("Started", str(cfg["started_at"])))
-    if cfg.get("fingerprint"):
-        items.append(("Fingerprint", str(cfg["fingerprint"])[:16]))
+    if m is not None:
+        if m.versions.get("visplotbench"):
+            items.append(("visplotbench", m.versions["visplotbench"]))
+        if m.started_at:
+            items.append(("Started", m.started_at))
+        if m.fingerprint:
+            items.append(("Fingerprint", m.fingerprint[:16]))
     return items
 
 

@@ -2,32 +2,48 @@
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import re
 import shutil
 import tempfile
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from visplotbench.engine._capture import FLOOD_FACTOR
 from visplotbench.engine._errors import clean_excerpt
 from visplotbench.engine._images import BLANK_SHARE, normalize_and_measure
-from visplotbench.engine._sandbox import FLOOD_FACTOR, ProcessResult, scratch_dir
-from visplotbench.engine._types import Limits, RenderJob, RenderResult, RenderStatus, check_file_names
+from visplotbench.engine._sandbox import ProcessResult, scratch_dir
+from visplotbench.engine._types import (
+    EnvironmentProblem,
+    InvalidJob,
+    Limits,
+    RenderJob,
+    RenderResult,
+    RenderStatus,
+    check_file_names,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
 
 
-class Renderer:
-    """Base class of the per-language renderers.
+class Renderer(abc.ABC):
+    """The contract of a per-language renderer: one method to implement, ``render(job)``.
 
-    A subclass sets ``language``, ``source_name`` and ``default_limits`` and implements
-    ``render_in(job, job_dir)``; ``check()`` raises ``EnvironmentProblem`` with the fix when the
-    tool is missing, and ``versions()`` names the tools. Renderers are created lazily by the pool,
-    are used from several threads at once (at most ``max_concurrency`` jobs) and own any warm
-    process they start until ``close()``.
+    A subclass sets ``language``, ``source_name`` and ``default_limits`` and implements ``render``:
+    run the job (a process renderer writes it into ``job_directory`` and runs the tool with
+    ``run_sandboxed``) and hand its outputs to ``finish``, which decides the status. It may override
+    ``check()`` (raise ``EnvironmentProblem`` with the fix when the tool is missing), ``versions()``
+    (the tools that make its images: answerable before anything starts, as render cache keys
+    include them) and ``close()``. The shared work around a job (timing, turning
+    ``EnvironmentProblem`` and renderer bugs into ``env_failure``) is ``render_safely``'s, which the
+    pool calls. Renderers are created lazily by the pool, are used from several threads at once (at
+    most ``max_concurrency`` jobs) and own any warm process they start until ``close()``.
+    Every renderer passes ``tests/visplotbench/test_renderer_contract.py``.
     """
 
     language: ClassVar[str]
@@ -37,26 +53,44 @@ class Renderer:
 
     def check(self) -> None:
         """Raise EnvironmentProblem (with the command that fixes it) if this renderer cannot run."""
+        return None  # optional: a renderer that needs nothing outside Python has nothing to check
 
     def versions(self) -> dict[str, str]:
+        """Tool name -> version of what draws this language's images (the same before and after start)."""
         return {}
 
     def close(self) -> None:
         """Stop warm processes; the renderer must not be used afterwards."""
+        return None  # optional: a renderer without warm processes has nothing to stop
 
-    def render_in(self, job: RenderJob, job_dir: Path) -> RenderResult:
-        raise NotImplementedError
-
+    @abc.abstractmethod
     def render(self, job: RenderJob) -> RenderResult:
-        """Write the job's files into a fresh directory, render, and clean up."""
-        start = time.monotonic()
-        with job_directory(job, self.source_name) as job_dir:
-            result = self.render_in(job, job_dir)
-        result.timings["total"] = time.monotonic() - start
-        return result
+        """Render ``job`` and return its result (statuses decided by ``finish``)."""
 
     def limits_for(self, job: RenderJob) -> Limits:
         return job.limits or self.default_limits
+
+
+def render_safely(renderer: Renderer, job: RenderJob) -> RenderResult:
+    """``renderer.render(job)`` with the work every language shares, done once: the total time, an
+    ``EnvironmentProblem`` or a renderer bug becomes ``env_failure`` (never the program's fault).
+
+    Raises:
+        InvalidJob: the job itself is malformed (the caller's input, not a render outcome).
+    """
+    start = time.monotonic()
+    try:
+        result = renderer.render(job)
+    except InvalidJob:
+        raise
+    except EnvironmentProblem as exc:
+        result = env_failure(job.language, str(exc))
+    except Exception as exc:  # a bug in a renderer must not take the run down or blame the model
+        result = env_failure(
+            job.language, f"internal renderer error: {exc!r}\n{traceback.format_exc(limit=5)}"
+        )
+    result.timings["total"] = time.monotonic() - start
+    return result
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from visplotbench.engine._images import job_files, read_job_image
 from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import RenderJob, RenderResult
-from visplotbench.engine._worker import WarmWorker, WorkerReply
+from visplotbench.engine._worker import WarmWorker
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish, write_job_files
 
 if TYPE_CHECKING:
@@ -32,6 +32,11 @@ class WorkerPool:
         for w in self._all:
             self._free.put(w)
 
+    @property
+    def starts(self) -> int:
+        """How many times the workers were started (a restart after a crash or a limit counts)."""
+        return sum(w.starts for w in self._all)
+
     def acquire(self) -> WarmWorker:
         return self._free.get()
 
@@ -41,19 +46,6 @@ class WorkerPool:
     def close(self) -> None:
         for w in self._all:
             w.close()
-
-
-def reply_as_process(reply: WorkerReply) -> ProcessResult:
-    return ProcessResult(
-        returncode=reply.returncode,
-        stdout=reply.stdout,
-        stderr=reply.stderr,
-        timed_out=reply.timed_out,
-        output_flood=reply.output_flood,
-        memory_exceeded=reply.memory_exceeded,
-        pids_exceeded=reply.pids_exceeded,
-        wall_s=reply.wall_s,
-    )
 
 
 def read_images(out_dir: Path) -> list[Image.Image]:
@@ -72,7 +64,7 @@ class WarmRenderer(Renderer):
 
     def run_job(
         self, job: RenderJob, options: dict | None = None
-    ) -> tuple[WorkerReply, Path, float] | RenderResult:
+    ) -> tuple[ProcessResult, Path, float] | RenderResult:
         """Write the job into a worker's directory and run it; the caller must ``cleanup(job_dir)``."""
         start = time.monotonic()
         worker = self.pool.acquire()
@@ -91,13 +83,12 @@ class WarmRenderer(Renderer):
             self.pool.release(worker)
         return reply, job_dir, time.monotonic() - start
 
-    def error_text(self, reply: WorkerReply) -> str:
+    def error_text(self, reply: ProcessResult) -> str:
         """The error of a job that failed, from the worker's report (subclasses trim tool noise)."""
         return reply.stderr.strip()
 
     def render(self, job: RenderJob) -> RenderResult:
         """Run the job in a warm worker and turn the PNGs it wrote to ``out/`` into a result."""
-        start = time.monotonic()
         ran = self.run_job(job)
         if isinstance(ran, RenderResult):
             return ran
@@ -108,7 +99,7 @@ class WarmRenderer(Renderer):
                 images = read_images(job_dir / "out")
             except ValueError as exc:  # a damaged or oversized PNG is the program's fault
                 images, error = [], error or str(exc)
-            proc = reply_as_process(reply)
+            proc = reply
             if reply.crashed and _ALLOCATION_FAILED.search(reply.crashed):
                 proc.memory_exceeded = True  # an in-process job asked for memory the worker could not get
             elif reply.crashed and not reply.timed_out and not error:
@@ -123,7 +114,6 @@ class WarmRenderer(Renderer):
             )
         finally:
             self.cleanup(job_dir)
-        result.timings["total"] = time.monotonic() - start
         return result
 
     @staticmethod

@@ -22,10 +22,11 @@ import io
 import json
 import math
 import re
-import time
 from typing import Any
 
-from visplotbench.engine._browser import Tab, TabPool, check_browser, shared_browser
+from visplotbench.engine._browser import shared_browser
+from visplotbench.engine._chromium import check_browser, chromium_version
+from visplotbench.engine._tabs import Tab, TabPool
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
 
@@ -66,7 +67,7 @@ class HtmlRenderer(Renderer):
     def versions(self) -> dict[str, str]:
         from visplotbench.engine.assets import ASSETS_VERSION
 
-        return {"chromium": self.host.version or "unknown (not started)", "js-assets": ASSETS_VERSION}
+        return {"chromium": chromium_version(), "js-assets": ASSETS_VERSION}
 
     def close(self) -> None:
         if self._closed:
@@ -75,7 +76,6 @@ class HtmlRenderer(Renderer):
         self.host.release_pool(self._pool_key)
 
     def render(self, job: RenderJob) -> RenderResult:
-        start = time.monotonic()
         limits = self.limits_for(job)
         html, notes = inject_data(job.source, job.files.get(DATA_FILE))
 
@@ -83,16 +83,12 @@ class HtmlRenderer(Renderer):
             await tab.load_html(html)
             return await tab.capture(await tab.page_region())
 
-        async def run() -> Any:
-            pool = self.host.pool(
-                self._pool_key, lambda: TabPool(self.host, self.max_concurrency, navigates=True)
-            )
-            return await pool.run(work, limits.wall_s)
-
-        try:
-            shot = self.host.call(run, limits.wall_s)
-        except EnvironmentProblem as exc:
-            return env_failure(self.language, str(exc))
+        shot = self.host.run_on_tab(  # an EnvironmentProblem is reported by render_safely
+            self._pool_key,
+            lambda: TabPool(self.host, self.max_concurrency, navigates=True),
+            work,
+            limits.wall_s,
+        )
         if shot.env_problem:
             return env_failure(self.language, shot.env_problem)
         proc = shot.as_process()
@@ -106,7 +102,6 @@ class HtmlRenderer(Renderer):
             timings=shot.timings,
             notes=notes,
         )
-        result.timings["total"] = time.monotonic() - start
         return result
 
 

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from visplotbench.engine._images import MAX_PIXELS, checked_png, crop_to_content
 from visplotbench.engine._sandbox import ProcessResult, bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
-from visplotbench.engine.renderers._base import Renderer, env_failure, finish, limit_message
+from visplotbench.engine.renderers._base import Renderer, env_failure, finish, job_directory, limit_message
 from visplotbench.engine.renderers._texformat import FormatCache, wanted_package
 
 if TYPE_CHECKING:
@@ -113,7 +113,11 @@ class LatexRenderer(Renderer):
     def close(self) -> None:
         self.formats.close()
 
-    def render_in(self, job: RenderJob, job_dir: Path) -> RenderResult:
+    def render(self, job: RenderJob) -> RenderResult:
+        with job_directory(job, self.source_name) as job_dir:
+            return self._render_in(job, job_dir)
+
+    def _render_in(self, job: RenderJob, job_dir: Path) -> RenderResult:
         limits = self.limits_for(job)
         pages = "" if job.all_pages else "-f 1 -l 1"
         package = wanted_package(job.source)

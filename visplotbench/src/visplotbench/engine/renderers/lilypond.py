@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from visplotbench.engine._images import checked_png, crop_to_content
 from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
-from visplotbench.engine.renderers._base import Renderer, env_failure, finish
+from visplotbench.engine.renderers._base import Renderer, env_failure, finish, job_directory
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -71,7 +71,11 @@ class LilyPondRenderer(Renderer):
     def versions(self) -> dict[str, str]:
         return _versions()
 
-    def render_in(self, job: RenderJob, job_dir: Path) -> RenderResult:
+    def render(self, job: RenderJob) -> RenderResult:
+        with job_directory(job, self.source_name) as job_dir:
+            return self._render_in(job, job_dir)
+
+    def _render_in(self, job: RenderJob, job_dir: Path) -> RenderResult:
         limits = self.limits_for(job)
         env = {"GUILE_LOAD_COMPILED_PATH": cache} if (cache := _compiled_cache()) else {}
         try:

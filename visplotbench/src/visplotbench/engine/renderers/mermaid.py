@@ -16,10 +16,11 @@ a diagram's ``%%{init}%%`` cannot change it), ``deterministicIds``, ``suppressEr
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
-from visplotbench.engine._browser import Tab, TabPool, check_browser, shared_browser
+from visplotbench.engine._browser import shared_browser
+from visplotbench.engine._chromium import check_browser, chromium_version
+from visplotbench.engine._tabs import Tab, TabPool
 from visplotbench.engine._types import Limits, RenderJob, RenderResult
 from visplotbench.engine.assets import mermaid_js, mermaid_major
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish
@@ -90,7 +91,7 @@ class MermaidRenderer(Renderer):
         import json
 
         meta = json.loads((mermaid_js(self.major).parent.parent / "package.json").read_text(encoding="utf-8"))
-        return {"mermaid": meta["version"], "chromium": self.host.version or "unknown (not started)"}
+        return {"mermaid": meta["version"], "chromium": chromium_version()}
 
     def close(self) -> None:
         if self._closed:
@@ -99,7 +100,6 @@ class MermaidRenderer(Renderer):
         self.host.release_pool(self._pool_key)
 
     def render(self, job: RenderJob) -> RenderResult:
-        start = time.monotonic()
         limits = self.limits_for(job)
         failure: dict[str, str] = {}
 
@@ -110,8 +110,8 @@ class MermaidRenderer(Renderer):
                 return None
             return await tab.capture(outcome["clip"], SCALE)
 
-        async def run() -> Any:
-            pool = self.host.pool(
+        try:
+            shot = self.host.run_on_tab(
                 self._pool_key,
                 # A diagram is a static SVG (no scripts run under securityLevel strict): nothing
                 # animates, so the page is not paused between jobs (two round trips saved).
@@ -121,11 +121,9 @@ class MermaidRenderer(Renderer):
                     setup=lambda tab: _setup(tab, self.major),
                     pause_idle=False,
                 ),
+                work,
+                limits.wall_s,
             )
-            return await pool.run(work, limits.wall_s)
-
-        try:
-            shot = self.host.call(run, limits.wall_s)
         except Exception as exc:
             return env_failure(self.language, str(exc))
         if shot.env_problem:
@@ -144,7 +142,6 @@ class MermaidRenderer(Renderer):
             tool_versions=self.versions(),
             timings=shot.timings,
         )
-        result.timings["total"] = time.monotonic() - start
         return result
 
 

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from visplotbench.engine._images import crop_to_content
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult, RenderStatus
-from visplotbench.engine.renderers._base import env_failure, finish
-from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool, reply_as_process
+from visplotbench.engine.renderers._base import env_failure, finish, render_safely
+from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -84,9 +84,13 @@ class PythonRenderer(WarmRenderer):
             from importlib.metadata import PackageNotFoundError, version
 
             found = {}
-            for lib in _LIBS:
+            for lib in (*_LIBS, "vl-convert-python"):  # altair charts are drawn by vl-convert
                 with contextlib.suppress(PackageNotFoundError):
                     found[lib] = version(lib)
+            # plotly, bokeh, pyecharts and holoviews figures are drawn in Chromium, plotly's with the
+            # plotly.js that ships with the plotly package.
+            found["plotly.js"] = _plotly_js_version()
+            found["chromium"] = _chromium_version()
             self._versions = found
         return self._versions
 
@@ -111,14 +115,13 @@ class PythonRenderer(WarmRenderer):
             threading.Thread(target=warm_one, name="python-worker-warm", daemon=True).start()
 
     def render(self, job: RenderJob) -> RenderResult:
-        start = time.monotonic()
         self._prestart()
         ran = self.run_job(job)
         if isinstance(ran, RenderResult):
             return ran
         reply, job_dir, _ = ran
         try:
-            proc = reply_as_process(reply)
+            proc = reply
             limits = self.limits_for(job)
             report, artefacts = _read_out(job_dir / "out")
             error = str(report.get("error") or "")
@@ -152,7 +155,6 @@ class PythonRenderer(WarmRenderer):
             )
         finally:
             self.cleanup(job_dir)
-        result.timings["total"] = time.monotonic() - start
         return result
 
     # -- deferred artefacts -> PNG
@@ -187,7 +189,7 @@ class PythonRenderer(WarmRenderer):
                     ) from exc
         # A Python job's data file may be named like the Vega-Lite renderer's own spec file.
         files = {k: v for k, v in job.files.items() if k != self._vegalite.source_name}
-        result = self._vegalite.render(RenderJob("vegalite", data.decode("utf-8", "replace"), files))
+        result = render_safely(self._vegalite, RenderJob("vegalite", data.decode("utf-8", "replace"), files))
         if result.status is RenderStatus.ENV_FAILURE:
             raise _ArtefactError(f"the Vega-Lite renderer failed: {result.error}", env=True)
         if not result.images:
@@ -297,7 +299,8 @@ class _Browser:
         with self._lock:
             if self._host is None:
                 try:
-                    from visplotbench.engine._browser import check_browser, shared_browser
+                    from visplotbench.engine._browser import shared_browser
+                    from visplotbench.engine._chromium import check_browser
 
                     check_browser()
                 except (ImportError, EnvironmentProblem) as exc:
@@ -308,7 +311,7 @@ class _Browser:
             return self._host
 
     def plotly(self, data: bytes, timeout_s: float) -> bytes:
-        from visplotbench.engine._browser import Tab, TabPool
+        from visplotbench.engine._tabs import Tab, TabPool
 
         spec, width, height = _plotly_spec(data)
         host = self.host()
@@ -317,12 +320,10 @@ class _Browser:
             await tab.evaluate(_PLOTLY_DRAW, spec)
             return await tab.capture({"x": 0, "y": 0, "width": width, "height": height})
 
-        async def run() -> Any:
-            pool = host.pool(("python-plotly", id(self)), lambda: TabPool(host, 2, setup=_plotly_setup))
-            return await pool.run(work, timeout_s)
-
         try:
-            shot = host.call(run, timeout_s)
+            shot = host.run_on_tab(
+                ("python-plotly", id(self)), lambda: TabPool(host, 2, setup=_plotly_setup), work, timeout_s
+            )
         except EnvironmentProblem as exc:
             raise _ArtefactError(str(exc), env=True) from exc
         return _shot_png(shot, "plotly figure")
@@ -336,18 +337,8 @@ class _Browser:
 
     def close(self) -> None:
         host, self._host = self._host, None
-        if host is None:
-            return
-        key = ("python-plotly", id(self))
-
-        async def drop() -> None:
-            pool = host.pools.pop(key, None)
-            if pool is not None:
-                await pool.close()
-
-        with contextlib.suppress(Exception):
-            host.call(drop, 30)
-        host.release()
+        if host is not None:
+            host.release_pool(("python-plotly", id(self)))
 
 
 # Not staticPlot: plotly.js then leaves 3-D (WebGL) scenes empty; without it, nothing visible changes.
@@ -392,6 +383,34 @@ def _shot_png(shot: Any, what: str) -> bytes:
 
 
 _PLOTLY_JS_TEXT: str | None = None
+
+
+def _plotly_js_version() -> str:
+    """The version in the banner of the plotly.js that ships with plotly ("absent" without plotly)."""
+    import re
+    from importlib.util import find_spec
+
+    spec = find_spec("plotly")
+    if spec is None or not spec.origin:
+        return "absent"
+    path = Path(spec.origin).parent / "package_data" / "plotly.min.js"
+    try:
+        with open(path, encoding="utf-8") as f:
+            head = f.read(400)
+    except OSError:
+        return "absent"
+    found = re.search(r"plotly\.js v(\d[\w.\-]*)", head)
+    return found.group(1) if found else "unknown"
+
+
+def _chromium_version() -> str:
+    """The browser's version, or why there is none (figures that need it then fail as env_failure)."""
+    try:
+        from visplotbench.engine._chromium import chromium_version
+
+        return chromium_version()
+    except EnvironmentProblem:
+        return "absent"
 
 
 def _plotly_js() -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
+from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import Limits
-from visplotbench.engine._worker import WorkerReply
 from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool
 
 _TRACE_TAIL = re.compile(r"^(?:\w+\.)*(\w+(?:Error|Exception)\w*):?\s*(.*)$")
@@ -38,7 +38,7 @@ class SvgRenderer(WarmRenderer):
     def check(self) -> None:
         import cairosvg  # noqa: F401
 
-    def error_text(self, reply: WorkerReply) -> str:
+    def error_text(self, reply: ProcessResult) -> str:
         return _last_exception(reply.stderr)
 
 

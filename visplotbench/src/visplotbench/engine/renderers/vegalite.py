@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import Limits, RenderJob, RenderResult
-from visplotbench.engine._worker import WorkerReply
 from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool
 
 SCALE = 1.5
@@ -40,7 +40,7 @@ class VegaLiteRenderer(WarmRenderer):
 
     def run_job(
         self, job: RenderJob, options: dict | None = None
-    ) -> tuple[WorkerReply, Path, float] | RenderResult:
+    ) -> tuple[ProcessResult, Path, float] | RenderResult:
         return super().run_job(job, {"scale": SCALE, **(options or {})})
 
     def versions(self) -> dict[str, str]:

@@ -12,21 +12,12 @@ Exit status: 0, or 3 when some judge requests failed (run the same command again
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
 from typing import Any
 
-
-def _option(text: str) -> tuple[str, Any]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"--judge-option expects KEY=VALUE, got {text!r}")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
+from visplotbench.cli._args import key_value_type
 
 
 def add_score_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -44,7 +35,7 @@ def add_score_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--judge-option",
         action="append",
-        type=_option,
+        type=key_value_type("--judge-option"),
         metavar="KEY=VALUE",
         help="judge setting: base_url, concurrency, retries, timeout_s, api_key_env, temperature, "
         "max_tokens, extra_body (backend), detail, image_max_side, max_images (judge)",
@@ -74,7 +65,7 @@ def _fmt(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Run ``score_run`` for the parsed arguments, print the per-language numbers, rewrite the reports."""
-    from visplotbench.judges._score import score_run
+    from visplotbench.judges import score_run
     from visplotbench.report import write_reports
 
     folder = Path(args.run)

@@ -1,4 +1,8 @@
-"""Pass rates per language and round, failure kinds, and the run summary (task-weighted, as the paper)."""
+"""Pass rates per language and round, failure kinds, and the run summary (task-weighted, as the paper).
+
+``summarize`` is the one place pass rates are computed: the runner's summary, the reports and the
+``RunFolder`` reader all call it.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,30 @@ import collections
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-from visplotbench.harness._records import AttemptRecord
+from visplotbench.runfolder._records import AttemptRecord
+from visplotbench.runfolder._status import AttemptStatus
 
 _EXC = re.compile(r"\b(?:[A-Za-z_][\w]*\.)*([A-Z]\w*(?:Error|Exception|Interrupt|Exit|Warning))\b")
 _TEX = re.compile(r"^! (?:LaTeX Error: |Package \w+ Error: )?(.+?)\.?$", re.M)
 _TOOL = re.compile(r"\b(?:error|Error):\s*(.+)$", re.M)
 NON_ERRORS = {
-    "timeout": "Timeout",
-    "blank": "BlankImage",
-    "no_output": "NoImage",
-    "generation_failed": "GenerationFailed",
-    "env_failure": "EnvironmentFailure",
-    "bad_task": "BadTask",
+    AttemptStatus.TIMEOUT: "Timeout",
+    AttemptStatus.BLANK: "BlankImage",
+    AttemptStatus.NO_OUTPUT: "NoImage",
+    AttemptStatus.GENERATION_FAILED: "GenerationFailed",
+    AttemptStatus.ENV_FAILURE: "EnvironmentFailure",
+    AttemptStatus.BAD_TASK: "BadTask",
 }
 
 
-def failure_kind(language: str, status: str, error: str) -> str:
+def failure_kind(language: str, status: AttemptStatus | str, error: str) -> str:
     """A short, countable class for a failed attempt (exception class, TeX error, tool message...)."""
+    status = AttemptStatus(status)
     if status in NON_ERRORS:
         return NON_ERRORS[status]
-    if status == "ok":
+    if status is AttemptStatus.OK:
         return ""
     if language == "latex":
         match = _TEX.search(error)
@@ -85,7 +92,22 @@ class RunSummary:
             return math.nan
         return sum(s.passed[min(round_, len(s.passed) - 1)] for s in self.languages.values()) / total
 
-    def to_json(self) -> dict:
+    @classmethod
+    def from_json(cls, saved: dict[str, Any]) -> RunSummary:
+        """The summary a ``summary.json`` holds (what ``to_json`` wrote)."""
+        languages = {
+            lang: LanguageSummary(
+                tasks=s.get("tasks", 0),
+                passed=list(s.get("passed", [0])),
+                env_failures=s.get("env_failures", 0),
+                failure_kinds=dict(s.get("failure_kinds", {})),
+                statuses=dict(s.get("statuses", {})),
+            )
+            for lang, s in saved.get("languages", {}).items()
+        }
+        return cls(int(saved.get("rounds", 0)), languages, bool(saved.get("complete", False)))
+
+    def to_json(self) -> dict[str, Any]:
         return {
             "rounds": self.rounds,
             "complete": self.complete,
@@ -131,13 +153,13 @@ def summarize(records: list[AttemptRecord], task_languages: dict[str, str], roun
             for k in range(first_pass, rounds + 1):
                 summary.passed[k] += 1
         last = attempts[max(attempts)]
-        summary.statuses[last.status] = summary.statuses.get(last.status, 0) + 1
-        if last.status == "env_failure":
+        summary.statuses[last.status.value] = summary.statuses.get(last.status.value, 0) + 1
+        if last.status is AttemptStatus.ENV_FAILURE:
             summary.env_failures += 1
             complete = False
         elif first_pass is None:
             kind = last.failure_kind or failure_kind(language, last.status, last.error)
             summary.failure_kinds[kind] = summary.failure_kinds.get(kind, 0) + 1
-            if max(attempts) < rounds and last.status != "bad_task":
+            if max(attempts) < rounds and last.status is not AttemptStatus.BAD_TASK:
                 complete = False  # more rounds are due
     return RunSummary(rounds, languages, complete)

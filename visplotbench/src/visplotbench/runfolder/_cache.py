@@ -1,4 +1,5 @@
-"""Content-addressed caches: generations (model + messages + parameters) and renders (source + data + engine).
+"""Content-addressed caches: generations (model + messages + parameters), renders (source + data + engine
+tool versions) and judgements.
 
 One JSON file per key under ``<cache_dir>/<kind>/<key[:2]>/<key>.json``, written atomically, so
 concurrent runs can share a cache and a killed run leaves no half-written entry.
