@@ -122,7 +122,7 @@ def _as_replies(prediction: Any, index: int) -> list[str]:
     return list(replies)
 
 
-def _task_of(reference: Any, index: int) -> Task:
+def _task_of(reference: Any, index: int, language: str | None) -> Task:
     """A task dict (``id``, ``data``, optional ``language``, texts, ``image``, ``files``) or a ``Task``."""
     if isinstance(reference, Task):
         return dataclasses.replace(reference)
@@ -133,7 +133,7 @@ def _task_of(reference: Any, index: int) -> Task:
     task_id = str(reference.get("id") or "")
     if not task_id:
         raise ValueError(f"Reference {index} has no 'id'.")
-    language = str(reference.get("language") or "") or _language_of_id(task_id)
+    language = language or str(reference.get("language") or "") or _language_of_id(task_id)
     image = reference.get("image") or b""
     return Task(
         id=task_id,
@@ -197,7 +197,7 @@ def resolve_tasks(
                 )
             task = dataclasses.replace(found[ref])
         else:
-            task = _task_of(ref, i)
+            task = _task_of(ref, i, language)
         if language:
             task.language = language
         check_language(task.language)
