@@ -5,10 +5,19 @@ A thin Gradio shell over the metric that ships in the installed ``visplotbench``
 Locally: ``python spaces/visplotbench/app.py`` (``GRADIO_SERVER_PORT`` / ``GRADIO_SERVER_NAME`` as usual).
 """
 
-import evaluate
-import gradio as gr
+import sys
+import threading
+from pathlib import Path
 
-import visplotbench
+# This folder holds the metric script visplotbench.py (for evaluate.load("<namespace>/visplotbench")),
+# which would shadow the installed visplotbench package that the app and the script import.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import evaluate  # noqa: E402
+import gradio as gr  # noqa: E402
+
+import visplotbench  # noqa: E402
 
 EXAMPLE_REPLY = (
     "Here is the chart:\n```svg\n"
@@ -63,5 +72,6 @@ def build() -> gr.Interface:
 metric = evaluate.load(visplotbench.metric_path())
 
 if __name__ == "__main__":
-    _ensure_assets()
+    # npm may take minutes on a fresh Space: serve meanwhile (SVG, Python, LaTeX... need no assets).
+    threading.Thread(target=_ensure_assets, daemon=True).start()
     build().launch()
