@@ -5,7 +5,8 @@ The engine: ``render`` / ``RenderPool`` run a ``RenderJob`` in a sandbox and ret
 scores and reports; ``validate`` is the gold run; ``score_run`` and ``write_reports`` work on an
 existing run folder, which ``RunFolder`` reads. Tasks, prompts and code extraction are the benchmark's
 building blocks for other tools (the dataset pipeline, RL rewards): ``load_tasks``, ``build_messages``,
-``extract_code``; ``ssim`` / ``edge_f1`` / ``compare_images`` are the offline image metrics.
+``extract_code``; ``ssim`` / ``edge_f1`` / ``compare_images`` are the offline image metrics. The
+``evaluate`` metric: ``evaluate.load(visplotbench.metric_path())``, over ``score_replies``.
 
 Imports are lazy: ``import visplotbench`` loads no renderer, no model library and no image stack.
 """
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from visplotbench.extract import Extraction, extract_code
     from visplotbench.harness import RunConfig
     from visplotbench.judges import compare_images, edge_f1, score_run, ssim
+    from visplotbench.metric import ReplyScores, metric_path, score_replies
     from visplotbench.prompts import build_messages, load_prompts
     from visplotbench.report import write_reports
     from visplotbench.runfolder import AttemptRecord, AttemptStatus, RunFolder, RunManifest, RunSummary
@@ -58,6 +60,9 @@ _EXPORTS = {
     "edge_f1": "visplotbench.judges",
     "compare_images": "visplotbench.judges",
     "write_reports": "visplotbench.report",
+    "metric_path": "visplotbench.metric",
+    "score_replies": "visplotbench.metric",
+    "ReplyScores": "visplotbench.metric",
     "RunFolder": "visplotbench.runfolder",
     "RunManifest": "visplotbench.runfolder",
     "RunSummary": "visplotbench.runfolder",
@@ -97,6 +102,7 @@ __all__ = [
     "RenderPool",
     "RenderResult",
     "RenderStatus",
+    "ReplyScores",
     "RunConfig",
     "RunFolder",
     "RunManifest",
@@ -110,8 +116,10 @@ __all__ = [
     "extract_code",
     "load_prompts",
     "load_tasks",
+    "metric_path",
     "render",
     "run_benchmark",
+    "score_replies",
     "score_run",
     "ssim",
     "validate",

@@ -127,7 +127,7 @@ def table_to_rows(table, language: str = "") -> list[Task]:
                 subtype=record["subtype"] or "",
                 image=(image.get("bytes") or b"") if isinstance(image, dict) else b"",
                 code=record.get("code") or "",
-                language=language,
+                language=language or record.get("language") or "",  # an optional column, else the id's
                 files=task_files(record.get("files")),
             )
         )

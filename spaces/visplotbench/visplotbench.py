@@ -1,0 +1,1 @@
+../../visplotbench/src/visplotbench/metric/visplotbench.py
