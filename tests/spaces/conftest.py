@@ -63,13 +63,12 @@ def resources() -> Iterator[Any]:
 
 
 def _runs_dir() -> Path:
-    folder = Path(os.environ.get("VISCODER2_TEST_RUNS", "")) or None
-    if folder is None:
+    """The folder of replayable run folders, one per test session."""
+    if not os.environ.get("VISCODER2_TEST_RUNS"):
         import tempfile
 
-        folder = Path(tempfile.mkdtemp(prefix="viscoder2-runs-"))
-        os.environ["VISCODER2_TEST_RUNS"] = str(folder)
-    return folder
+        os.environ["VISCODER2_TEST_RUNS"] = tempfile.mkdtemp(prefix="viscoder2-runs-")
+    return Path(os.environ["VISCODER2_TEST_RUNS"])
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,7 @@ def test_self_debug_over_the_api(client, stub_for):
         None,
         api_name="/self_debug",
     )
-    assert "Passed at round 1" in _value(out[SUMMARY])
+    assert "Passed** at round 1" in _value(out[SUMMARY])
     assert "error" in _value(out[HEADS]) and "ok" in _value(out[HEADS + 1])
     assert "undefined_name_here" in _value(out[ERRORS])  # the error excerpt the model saw in round 1
     assert "undefined_name_here" in stub.requests[1]["messages"][-1]["content"]
@@ -89,7 +89,7 @@ def test_custom_instruction_with_data(client, stub_for):
         None,
         api_name="/self_debug",
     )
-    assert "Failed after 0 self-debug rounds" in _value(out[SUMMARY])
+    assert "Failed** after 0 self-debug rounds" in _value(out[SUMMARY])
     prompt = stub.requests[0]["messages"][-1]["content"]
     assert "Plot sales per year as bars." in prompt and "year" in prompt and "sales" in prompt
 

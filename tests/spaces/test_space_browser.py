@@ -46,11 +46,12 @@ def page(browser: Any, served: Any) -> Iterator[Any]:
 
 
 def choose(page: Any, elem_id: str, value: str) -> None:
-    """Pick ``value`` in a Gradio dropdown (typed to filter, then chosen from the list)."""
+    """Pick the option labelled ``value`` (or ``value: ...`` for tasks) in a Gradio dropdown."""
     box = page.locator(f"#{elem_id} input")
     box.click()
     box.fill(value)
-    page.locator(f"ul.options li[data-value='{value}']").first.click()
+    name = re.compile(rf"^{re.escape(value)}(:.*)?$")
+    page.get_by_role("option", name=name).first.click()
 
 
 def fill(page: Any, elem_id: str, text: str) -> None:
@@ -165,8 +166,10 @@ def test_two_visitors_get_their_own_rounds(browser, served, stub_for):
         start_self_debug(page, language, load_bundled(language)[0].id, stub.base_url)
     for language, page, stub in pages:
         page.locator("#sd-summary").get_by_text(re.compile("Passed at round 1")).wait_for()
-        code = code_text(page, 1)
-        assert ("<svg" in code) == (language == "svg") and ('"mark"' in code) == (language == "vegalite")
+        code = code_text(page, 0)  # the short broken program: all of it is on screen
+        assert ("<rect>" in code) == (language == "svg") and ('"mark"' in code) == (language == "vegalite")
+        error = page.locator("#round-0-error textarea").input_value()
+        assert ("JSON" in error) == (language == "vegalite"), error
         assert len(stub.requests) == 2  # each visitor's rounds went to their own model only
     for _, page, _ in pages:
         page.context.close()

@@ -34,7 +34,7 @@ def test_space_rounds_are_the_benchmark_rounds(resources, stub_for, tmp_path):
     assert [r.status for r in view.rounds] == ["error", "ok"]
     assert view.rounds[0].error.strip() and not view.rounds[1].error
     assert view.rounds[1].images and view.rounds[1].images[0][:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Passed at round 1" in view.summary
+    assert "Passed** at round 1" in view.summary
     assert set(view.metrics) == {"ssim", "edge_f1"} and 0 <= view.metrics["ssim"] <= 1
 
     config = RunConfig(
@@ -70,7 +70,7 @@ def test_operator_key_goes_only_to_the_operator_endpoint(stub_for, monkeypatch):
     assert own.headers and all(h["authorization"] == f"Bearer {SECRET}" for h in own.headers)
     assert other.headers and not any(SECRET in json.dumps(h) for h in other.headers)
     for view in (mine, theirs):
-        assert "Passed at round 1" in view.summary
+        assert "Passed** at round 1" in view.summary
         shown = json.dumps([r.to_json() for r in view.records]) + view.summary + view.message
         assert SECRET not in shown
 
@@ -142,7 +142,7 @@ def test_replay_shows_the_recorded_rounds(resources, stub_for, runs_dir):
     assert views[-1] == (2, True) and (1, False) in views
     view = _last(replay(resources, str(folder), task_id))
     assert [r.status for r in view.rounds] == ["error", "ok"] and view.rounds[1].images
-    assert "Passed at round 1" in view.summary and view.reference
+    assert "Passed** at round 1" in view.summary and view.reference
     outside = _last(replay(resources, str(ROOT), task_id))
     assert "not one of this Space's run folders" in outside.message
 

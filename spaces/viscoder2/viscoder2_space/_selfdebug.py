@@ -104,17 +104,17 @@ def summary_line(view: RunView, rounds: int, stopped: bool = False) -> str:
         return "Stopped before the first round." if stopped else ""
     last = view.records[-1] if view.records else None
     if last is not None and last.passed:
-        return f"✅ Passed at round {last.round} (of up to {rounds} self-debug rounds)."
+        return f"**Passed** at round {last.round} (of up to {rounds} self-debug rounds)."
     if stopped:
-        return f"⏹ Stopped by the visitor after round {view.rounds[-1].round}."
+        return f"**Stopped** by the visitor after round {view.rounds[-1].round}."
     status = view.rounds[-1].status
     if status == AttemptStatus.ENV_FAILURE.value:
-        return "⚠️ The renderer could not run on this machine (environment failure, not the model's fault)."
+        return "**Environment failure:** the renderer could not run on this machine (not the model's fault)."
     if status == AttemptStatus.GENERATION_FAILED.value:
-        return f"❌ The model request failed in round {view.rounds[-1].round}."
+        return f"**Failed:** the model request failed in round {view.rounds[-1].round}."
     if status == AttemptStatus.BAD_TASK.value:
-        return "⚠️ The task cannot be run as given (its data file name)."
-    return f"❌ Failed after {rounds} self-debug round{'s' if rounds != 1 else ''}."
+        return "**Bad task:** it cannot be run as given (its data file name)."
+    return f"**Failed** after {rounds} self-debug round{'s' if rounds != 1 else ''}."
 
 
 def _metrics(images: list[bytes], reference: bytes | None) -> dict[str, float]:

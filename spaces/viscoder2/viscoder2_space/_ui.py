@@ -66,9 +66,9 @@ def build_app(resources: Resources) -> gr.Blocks:
         gr.Markdown(f"# {TITLE}")
         banner = []
         if not resources.sandbox.ok:
-            banner.append(f"⚠️ **Rendering is disabled on this host.** {resources.sandbox.message}")
+            banner.append(f"**Rendering is disabled on this host.** {resources.sandbox.message}")
         if not (config.base_url and config.model) and not config.checkpoints and not config.run_folders():
-            banner.append(f"ℹ️ {HOW_TO_CONFIGURE}")
+            banner.append(HOW_TO_CONFIGURE)
         gr.Markdown("\n\n".join(banner), elem_id="banner", visible=bool(banner))
 
         with gr.Tabs():
@@ -158,7 +158,7 @@ def build_app(resources: Resources) -> gr.Blocks:
                                 heads.append(gr.Markdown(elem_id=f"round-{i}-head"))
                                 with gr.Accordion("Model reply", open=False):
                                     replies.append(gr.Textbox(show_label=False, lines=6, interactive=False))
-                                codes.append(gr.Code(label="Extracted code", interactive=False))
+                                codes.append(gr.Code(label="Extracted code", interactive=False, max_lines=24))
                                 errors.append(
                                     gr.Textbox(
                                         label="Error excerpt the model sees next",
@@ -328,7 +328,7 @@ def build_app(resources: Resources) -> gr.Blocks:
 
         def stop_run(request: gr.Request) -> str:
             resources.stop(request.session_hash or "anonymous")
-            return "⏹ Stopped by the visitor."
+            return "**Stopped** by the visitor."
 
         def leave(request: gr.Request) -> None:
             session = request.session_hash or "anonymous"
