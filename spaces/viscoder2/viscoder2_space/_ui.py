@@ -169,7 +169,11 @@ def build_app(resources: Resources) -> gr.Blocks:
                                 )
                                 galleries.append(
                                     gr.Gallery(
-                                        label="Images", columns=3, height="auto", elem_id=f"round-{i}-images"
+                                        label="Images",
+                                        columns=3,
+                                        height=360,
+                                        object_fit="contain",
+                                        elem_id=f"round-{i}-images",
                                     )
                                 )
                             boxes.append(box)
@@ -210,7 +214,9 @@ def build_app(resources: Resources) -> gr.Blocks:
                         pg_error = gr.Textbox(
                             label="Error excerpt", lines=6, interactive=False, elem_id="pg-error"
                         )
-                        pg_images = gr.Gallery(label="Images", columns=2, height="auto", elem_id="pg-images")
+                        pg_images = gr.Gallery(
+                            label="Images", columns=2, height=420, object_fit="contain", elem_id="pg-images"
+                        )
 
         # ------------------------------------------------------------------ self-debug events
 
