@@ -136,7 +136,8 @@ def test_playground_renders_every_language(page):
         page.locator("#pg-render").click()
         status = page.locator("#pg-status")
         status.get_by_text(re.compile(rf"^{language}: ")).wait_for()
-        assert f"{language}: ok" in status.inner_text().replace("`", ""), status.inner_text()
+        detail = status.inner_text() + " " + page.locator("#pg-error textarea").input_value()
+        assert f"{language}: ok" in status.inner_text().replace("`", ""), detail
         page.locator("#pg-images img").first.wait_for(state="visible")
     page.screenshot(path=str(DOCS / "space-playground.png"), full_page=True)
 

@@ -5,6 +5,8 @@ in plain modules testable without a browser: ``run_self_debug`` / ``replay`` (``
 ``render_program`` (``_playground``), ``check_sandbox`` (``_sandbox``).
 """
 
+from typing import Any
+
 from viscoder2_space._config import SpaceConfig
 from viscoder2_space._models import MODEL_KINDS, ModelChoice, ModelError
 from viscoder2_space._playground import PlaygroundView, example, render_program
@@ -31,7 +33,7 @@ __all__ = [
 ]
 
 
-def build_app(resources: Resources):  # type: ignore[no-untyped-def]
+def build_app(resources: Resources) -> Any:
     """The Gradio Blocks of the Space (gradio is imported only here)."""
     from viscoder2_space._ui import build_app as _build
 

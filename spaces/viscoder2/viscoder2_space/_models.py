@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from visplotbench.backends import Backend, GenerationRequest, GenerationResult, make_backend
 
@@ -93,9 +93,10 @@ def endpoint_backend(config: SpaceConfig, base_url: str, model: str) -> Backend:
 class _OneAtATime:
     """A shared local model: one generation at a time across visitors (the weights are loaded once)."""
 
+    name: ClassVar[str] = "transformers"
+
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self.name = backend.name
         self._lock = threading.Lock()
 
     def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[tuple[int, GenerationResult]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 
+from visplotbench.prompts import PromptSet
 from visplotbench.tasks import Task, load_bundled
 
 CUSTOM = ""  # the task choice meaning "my own instruction"
@@ -66,7 +67,7 @@ def user_prompt(task: Task, descriptor: str = "head") -> str:
 
 
 @functools.cache
-def _prompts():  # type: ignore[no-untyped-def]
+def _prompts() -> PromptSet:
     from visplotbench.prompts import load_prompts
 
     return load_prompts()

@@ -341,15 +341,21 @@ def build_app(resources: Resources) -> gr.Blocks:
             resources.stop(session)
             shutil.rmtree(work_root / session, ignore_errors=True)
 
-        language.change(on_language, language, [task, instruction, data, preview, reference], api_name=False)
+        language.change(
+            on_language, language, [task, instruction, data, preview, reference], api_visibility="private"
+        )
         task.change(on_task, [language, task], [instruction, data, preview, reference], api_name="task")
         for box in (instruction, data):
             box.change(
-                on_edit, [language, task, instruction, data], preview, api_name=False, show_progress="hidden"
+                on_edit,
+                [language, task, instruction, data],
+                preview,
+                api_visibility="private",
+                show_progress="hidden",
             )
-        data_file.upload(on_upload, data_file, data, api_name=False)
-        kind.change(on_kind, kind, [endpoint_box, checkpoint_box, replay_box], api_name=False)
-        run_folder.change(on_folder, run_folder, replay_task, api_name=False)
+        data_file.upload(on_upload, data_file, data, api_visibility="private")
+        kind.change(on_kind, kind, [endpoint_box, checkpoint_box, replay_box], api_visibility="private")
+        run_folder.change(on_folder, run_folder, replay_task, api_visibility="private")
         run_event = run_btn.click(
             run,
             [
@@ -381,7 +387,10 @@ def build_app(resources: Resources) -> gr.Blocks:
 
         for lang, btn in zip(languages, example_btns, strict=True):
             btn.click(
-                lambda lang=lang: fill_example(lang), None, [pg_language, pg_code, pg_data], api_name=False
+                lambda lang=lang: fill_example(lang),
+                None,
+                [pg_language, pg_code, pg_data],
+                api_visibility="private",
             )
 
         def on_code_upload(path: str | None) -> str:
@@ -391,7 +400,7 @@ def build_app(resources: Resources) -> gr.Blocks:
             view = render_program(resources, lang, code or "", data_text or "")
             return view.message, view.error, [_pil(p) for p in view.images]
 
-        pg_upload.upload(on_code_upload, pg_upload, pg_code, api_name=False)
+        pg_upload.upload(on_code_upload, pg_upload, pg_code, api_visibility="private")
         pg_btn.click(
             render,
             [pg_language, pg_code, pg_data],
@@ -402,7 +411,7 @@ def build_app(resources: Resources) -> gr.Blocks:
         )
 
     demo.queue(max_size=config.queue_size, default_concurrency_limit=config.concurrency)
-    demo.work_root = work_root  # type: ignore[attr-defined]
+    demo.work_root = work_root  # app.py lets gradio serve the downloads from here
     return demo
 
 

@@ -143,9 +143,10 @@ class Runner:
                     done[(task.id, k)].passed for k in range(round_) if (task.id, k) in done
                 ):
                     continue
-                messages = follow_up(prev)
-                if messages is None:
+                follow = follow_up(prev)
+                if follow is None:
                     continue
+                messages = follow
             requests.append(GenerationRequest(task.id, round_, messages, task))
         return requests
 
