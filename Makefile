@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 VPB := $(VENV)/bin/visplotbench
 
-.PHONY: install run test test-fast check bench-render bench-stops bench-pipeline train dataset
+.PHONY: install run test test-fast check bench-render bench-stops bench-pipeline train dataset space publish-space
 
 install:
 	bash scripts/install.sh
@@ -65,3 +65,13 @@ DATA ?=
 TRAIN_ARGS = $(strip $(if $(DATA),--dataset_name $(DATA)) $(ARGS))
 train: install
 	$(VENV)/bin/viscoder2-train launch $(if $(strip $(RECIPE)),$(RECIPE)-)$(SIZE) $(if $(TRAIN_ARGS),-- $(TRAIN_ARGS))
+
+# The VisCoder2 Space (spaces/viscoder2) on http://127.0.0.1:7860 (VISCODER2_PORT=... to change it).
+# A model: VISCODER2_BASE_URL=http://host:8000/v1 VISCODER2_MODEL=<name> make space (see its README).
+space: install
+	GRADIO_ANALYTICS_ENABLED=False HF_HUB_DISABLE_TELEMETRY=1 $(PY) spaces/viscoder2/app.py
+
+# Upload the Space to the Hub as a Docker Space: make publish-space SPACE_REPO=<user>/viscoder2 (HF_TOKEN set).
+SPACE_REPO ?=
+publish-space: install
+	$(PY) spaces/viscoder2/publish.py --repo-id $(SPACE_REPO)

@@ -18,18 +18,16 @@ import time
 from concurrent.futures import Future
 
 from visplotbench.backends import GenerationRequest, GenerationResult, make_backend
-from visplotbench.engine import InvalidJob, RenderJob, RenderPool, RenderResult, RenderStatus
+from visplotbench.engine import RenderJob, RenderPool, RenderResult, RenderStatus
 from visplotbench.engine.assets import js_versions
-from visplotbench.engine.registry import data_files
-from visplotbench.extract import extract_code
+from visplotbench.harness._attempt import Prepared, attempt_record, first_messages, follow_up, prepare
 from visplotbench.harness._config import RunConfig
 from visplotbench.harness._progress import Progress
-from visplotbench.harness._selfdebug import SELF_DEBUG_VERSION, next_messages
-from visplotbench.prompts import build_messages, load_prompts
+from visplotbench.harness._selfdebug import SELF_DEBUG_VERSION
+from visplotbench.prompts import load_prompts
 from visplotbench.runfolder import (
     RECORD_VERSION,
     AttemptRecord,
-    AttemptStatus,
     Cache,
     RunFolder,
     RunManifest,
@@ -38,7 +36,6 @@ from visplotbench.runfolder import (
     TaskCounts,
     default_cache_dir,
     digest,
-    failure_kind,
 )
 from visplotbench.runfolder._cache import render_key, result_from_cache, result_to_cache
 from visplotbench.tasks import Task, load_tasks
@@ -141,25 +138,23 @@ class Runner:
             if (task.id, round_) in done:
                 continue
             if round_ == 0:
-                messages = build_messages(task, self.prompts, self.config.descriptor)
+                messages = first_messages(task, self.prompts, self.config.descriptor)
             else:
                 prev = done.get((task.id, round_ - 1))
-                if (
-                    prev is None
-                    or prev.passed
-                    or prev.status in (AttemptStatus.ENV_FAILURE, AttemptStatus.BAD_TASK)
+                if prev is None or any(
+                    done[(task.id, k)].passed for k in range(round_) if (task.id, k) in done
                 ):
                     continue
-                if any(done[(task.id, k)].passed for k in range(round_) if (task.id, k) in done):
+                follow = follow_up(prev)
+                if follow is None:
                     continue
-                messages = next_messages(prev.messages, task.language, prev.code, prev.status, prev.error)
+                messages = follow
             requests.append(GenerationRequest(task.id, round_, messages, task))
         return requests
 
-    def _render(self, task: Task, code: str) -> tuple[RenderResult | None, Future[RenderResult] | None, str]:
-        job = RenderJob(task.language, code, {**data_files(task.language, task.data), **task.files})
+    def _render(self, job: RenderJob) -> tuple[RenderResult | None, Future[RenderResult] | None, str]:
         try:
-            versions = self.pool.renderer(task.language).versions()
+            versions = self.pool.renderer(job.language).versions()
         except Exception:  # the renderer cannot start: let the pool report env_failure
             return None, self.pool.submit(job), ""
         key = render_key(job, versions)
@@ -173,47 +168,13 @@ class Runner:
         request: GenerationRequest,
         gen: GenerationResult,
         result: RenderResult | None,
-        code: str,
-        rule: str,
+        prepared: Prepared,
         timings: dict[str, float],
         cache: list[str],
-        bad_task: str = "",
     ) -> None:
         task = self.by_id[request.task_id]
-        images: list[bytes]
-        status: AttemptStatus
-        if gen.error:
-            status, error, images = (
-                AttemptStatus.GENERATION_FAILED,
-                f"The model request failed: {gen.error}",
-                [],
-            )
-        elif bad_task:  # the task's own data cannot be given to any program: not the model's fault
-            status, error, images = (
-                AttemptStatus.BAD_TASK,
-                f"This task cannot be run as given: {bad_task}",
-                [],
-            )
-        elif result is None:
-            status, error, images = AttemptStatus.NO_CODE, "The reply contained no code.", []
-        else:
-            status, error, images = AttemptStatus.of_render(result.status), result.error, result.images
-            timings.update({f"render_{k}": v for k, v in result.timings.items()})
-        record = AttemptRecord(
-            task_id=task.id,
-            language=task.language,
-            round=request.round,
-            messages=request.messages,
-            reply=gen.text,
-            code=code,
-            status=status,
-            error=error,
-            generation_error=gen.error,
-            extraction_rule=rule,
-            failure_kind=failure_kind(task.language, status, error),
-            passed=status is AttemptStatus.OK,
-            timings=timings,
-            cache=cache,
+        record, images = attempt_record(
+            task, request.round, request.messages, gen, prepared, result, timings, cache
         )
         self.store.append(record, images)
         with self._lock:
@@ -237,19 +198,13 @@ class Runner:
             cache = ["generation"] if gen.cached else []
             if not gen.error and not gen.cached:
                 self.gen_cache.put(keys[i], dataclasses.asdict(gen))
-            extraction = extract_code(gen.text, request.task.language) if not gen.error else None
-            code = extraction.code if extraction else ""
-            rule = extraction.rule if extraction else ""
-            if gen.error or not code.strip():
-                self._finish(request, gen, None, code, rule, timings, cache)
+            prepared = prepare(request.task, gen)
+            if prepared.job is None:
+                self._finish(request, gen, None, prepared, timings, cache)
                 return
-            try:
-                cached, future, key = self._render(request.task, code)
-            except InvalidJob as exc:
-                self._finish(request, gen, None, code, rule, timings, cache, bad_task=str(exc))
-                return
+            cached, future, key = self._render(prepared.job)
             if cached is not None:
-                self._finish(request, gen, cached, code, rule, timings, [*cache, "render"])
+                self._finish(request, gen, cached, prepared, timings, [*cache, "render"])
                 return
             assert future is not None
             render_start = time.monotonic()
@@ -264,8 +219,7 @@ class Runner:
                         request,
                         gen,
                         result,
-                        code,
-                        rule,
+                        prepared,
                         {**timings, "render": time.monotonic() - render_start},
                         cache,
                     )
