@@ -106,7 +106,9 @@ class Rewarder:
 
             assert self.config.reward_judge_model is not None  # RewardConfig checked it
             options = self.config.reward_judge_options
-            self._judge = make_judge(self.config.reward_judge_model, options if isinstance(options, dict) else {})
+            self._judge = make_judge(
+                self.config.reward_judge_model, options if isinstance(options, dict) else {}
+            )
         return self._judge
 
     def close(self) -> None:
@@ -125,8 +127,9 @@ class Rewarder:
 
     # --- scoring ---------------------------------------------------------------------------------
     def _job(self, task: RewardTask, code: str) -> Any:
-        from visplotbench import Limits, RenderJob
         from visplotbench.engine.registry import data_files
+
+        from visplotbench import Limits, RenderJob
 
         limits = Limits(wall_s=self.config.reward_render_timeout_s)
         return RenderJob(task.language, code, data_files(task.language, task.data), limits)
@@ -192,9 +195,9 @@ class Rewarder:
             jobs[key] = job
         renders, hits = self._render_all(jobs)
         scores = []
-        for reply, task, extraction, key in zip(replies, tasks, extractions, keys, strict=True):
-            render = renders[key] if key is not None else None
-            scores.append(self._components(reply, task, extraction, render, key in hits))
+        for reply, task, extraction, maybe_key in zip(replies, tasks, extractions, keys, strict=True):
+            render = renders[maybe_key] if maybe_key is not None else None
+            scores.append(self._components(reply, task, extraction, render, maybe_key in hits))
         if "judge" in self.weights:
             self._add_judge_scores(scores, tasks, renders, keys)
         for s in scores:
