@@ -87,6 +87,7 @@ class Rewarder:
         self._renders = _LRU(self.config.reward_cache_size)
         self._judgements = _LRU(self.config.reward_cache_size)
         self._references = _LRU(256)
+        self._metrics = _LRU(self.config.reward_cache_size)
         self.stats: collections.Counter[str] = collections.Counter()
         self.last_batch_seconds = 0.0
 
@@ -170,7 +171,11 @@ class Rewarder:
     def _visual(self, image: bytes, reference: bytes) -> tuple[float, dict[str, float]]:
         from visplotbench.judges import compare_images
 
-        metrics = compare_images(image, self._prepared_reference(reference))
+        key = _digest("visual", hashlib.sha256(image).hexdigest(), hashlib.sha256(reference).hexdigest())
+        metrics = self._metrics.get(key)
+        if metrics is None:
+            metrics = compare_images(image, self._prepared_reference(reference))
+            self._metrics.put(key, metrics)
         name = self.config.reward_visual_metric
         value = (metrics["ssim"] + metrics["edge_f1"]) / 2 if name == "mean" else metrics[name]
         return float(value), metrics
