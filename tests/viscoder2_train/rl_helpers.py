@@ -43,6 +43,7 @@ def write_smoke_set(folder: Path) -> tuple[Path, Path]:
     """``sft.jsonl`` (instruction + answer) and ``prompts.parquet`` (instruction + reference image)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+
     from visplotbench import render
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from viscoder2_train.rl_data import PROMPT_COLUMNS, PromptConfig, load_prompt_dataset
 
 
@@ -82,7 +81,10 @@ def test_an_instruction_folder_gives_the_turns_before_the_first_answer(tmp_path)
 
 def test_jsonl_instructions_with_a_system_column_and_limits(tmp_path):
     path = tmp_path / "prompts.jsonl"
-    rows = [{"language": "vegalite", "instruction": f"Chart {i}", "system": "Be brief.", "data": "a,b\n1,2"} for i in range(5)]
+    rows = [
+        {"language": "vegalite", "instruction": f"Chart {i}", "system": "Be brief.", "data": "a,b\n1,2"}
+        for i in range(5)
+    ]
     path.write_text("\n".join(json.dumps(r) for r in rows))
     ds = load_prompt_dataset(PromptConfig(prompt_source=str(path), max_prompts=3), seed=1)
     assert len(ds) == 3 and ds["data"][0] == "a,b\n1,2"

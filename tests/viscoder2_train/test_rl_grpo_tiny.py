@@ -70,7 +70,9 @@ def test_rewards_are_logged_every_step_and_come_from_real_renders(single_turn):
     assert len(set(rewards)) > 1 and max(renders) > 0 and max(visual) > 0, (rewards, renders, visual)
     history = json.loads((out / "train_summary.json").read_text())["rl"]
     assert history["reward_curve"] == result.reward_curve
-    print(f"grpo-tiny: {STEPS} steps, {result.train_runtime_s:.1f} s in train(); rewards {rewards}; stats {stats}")
+    print(
+        f"grpo-tiny: {STEPS} steps, {result.train_runtime_s:.1f} s in train(); rewards {rewards}; stats {stats}"
+    )
 
 
 def test_every_trainable_parameter_of_the_policy_changed(single_turn):
@@ -84,7 +86,7 @@ def test_every_trainable_parameter_of_the_policy_changed(single_turn):
 
 
 def test_the_model_card_records_the_rl_stage(single_turn, smoke):
-    result, _, out = single_turn
+    _, _, out = single_turn
     card = (out / "README.md").read_text()
     assert "## Reinforcement learning (GRPO)" in card and "- grpo" in card
     assert f"starting from `{smoke['policy']}`" in card and "`tiny` recipe" in card

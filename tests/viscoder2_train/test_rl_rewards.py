@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from visplotbench import RenderPool, render
-
 from viscoder2_train.rewards import (
     ENV_FAILURE,
     JUDGE_FAILURE,
@@ -23,8 +21,10 @@ from viscoder2_train.rewards import (
     make_reward_funcs,
 )
 
+from visplotbench import RenderPool, render
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "visplotbench"))  # the stub server lives with those tests
-from stub_openai import StubOpenAI  # noqa: E402
+from stub_openai import StubOpenAI
 
 BARS = """<svg xmlns="http://www.w3.org/2000/svg" width="240" height="160">
   <rect x="20" y="60" width="40" height="90" fill="steelblue"/>
@@ -109,7 +109,9 @@ def test_environment_failure_is_never_scored(monkeypatch, tmp_path):
         scores = rewarder.score([fenced(latex, "latex"), ""], [RewardTask("latex")] * 2)
         funcs = make_reward_funcs(rewarder)
         logged: dict[str, float] = {}
-        values = funcs[0](completions=[fenced(latex, "latex")], language=["latex"], log_metric=logged.__setitem__)
+        values = funcs[0](
+            completions=[fenced(latex, "latex")], language=["latex"], log_metric=logged.__setitem__
+        )
     failed, no_code = scores
     assert failed.status == ENV_FAILURE and not failed.scorable and "texlive" in failed.error
     assert all(v is None for v in failed.components.values()) and failed.total(rewarder.weights) is None
@@ -152,7 +154,8 @@ def test_batch_of_mixed_languages_with_data_files(pool):
 def test_judge_component_through_an_openai_compatible_endpoint(pool, reference):
     with StubOpenAI(lambda body, call: "72") as stub:
         config = RewardConfig(
-            reward_judge=1.0, reward_judge_model="openai:stub-model",
+            reward_judge=1.0,
+            reward_judge_model="openai:stub-model",
             reward_judge_options=f"base_url={stub.base_url},api_key_env=STUB_KEY",
         )
         with pytest.MonkeyPatch.context() as mp:
@@ -172,7 +175,8 @@ def test_judge_component_through_an_openai_compatible_endpoint(pool, reference):
 def test_judge_failure_is_never_scored(pool):
     with StubOpenAI(lambda body, call: (500, {"error": {"message": "down"}})) as stub:
         config = RewardConfig(
-            reward_judge=1.0, reward_judge_model="openai:stub-model",
+            reward_judge=1.0,
+            reward_judge_model="openai:stub-model",
             reward_judge_options={"base_url": stub.base_url, "api_key_env": "STUB_KEY", "retries": 0},
         )
         with pytest.MonkeyPatch.context() as mp:
@@ -212,8 +216,10 @@ def test_repair_component_charges_the_rounds_of_a_rollout(pool):
     repair = make_reward_funcs(rewarder)[-1]
     assert repair.__name__ == "repair"
     out = repair(
-        completions=["ignored", "ignored"], language=["svg", "svg"],
-        final_reply=[fenced(BARS), fenced(BROKEN)], repair_rounds=[2, 0],
+        completions=["ignored", "ignored"],
+        language=["svg", "svg"],
+        final_reply=[fenced(BARS), fenced(BROKEN)],
+        repair_rounds=[2, 0],
     )
     assert out == [-2.0, -0.0]
 

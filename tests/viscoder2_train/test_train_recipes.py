@@ -17,7 +17,18 @@ SIZES = {
 
 
 def test_the_bundled_recipes():
-    assert set(list_recipes()) == {"3b", "7b", "14b", "32b", "7b-lora", "tiny", "tiny-lora", "grpo-tiny", "grpo-7b", "grpo-32b"}
+    assert set(list_recipes()) == {
+        "3b",
+        "7b",
+        "14b",
+        "32b",
+        "7b-lora",
+        "tiny",
+        "tiny-lora",
+        "grpo-tiny",
+        "grpo-7b",
+        "grpo-32b",
+    }
 
 
 def test_32b_resolves_to_the_papers_configuration():

@@ -202,7 +202,14 @@ def render_model_card(summary: TrainSummary, evaluation: str | None = None) -> s
     ]
     if hub_dataset:
         front += ["datasets:", f"- {hub_dataset}"]
-    front += ["tags:", "- viscoder2", "- visualization", "- code", "- trl", "- grpo" if summary.rl else "- sft"]
+    front += [
+        "tags:",
+        "- viscoder2",
+        "- visualization",
+        "- code",
+        "- trl",
+        "- grpo" if summary.rl else "- sft",
+    ]
     front += ["---", ""]
     data = summary.data
     hp = summary.hyperparameters

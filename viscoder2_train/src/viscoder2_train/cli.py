@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         return _card(rest)
     if command == "push":
         return _push(rest)
-    print(f"Unknown command {command!r}; choose from sft, grpo, launch, recipes, card, push.", file=sys.stderr)
+    print(
+        f"Unknown command {command!r}; choose from sft, grpo, launch, recipes, card, push.", file=sys.stderr
+    )
     return 2
 
 

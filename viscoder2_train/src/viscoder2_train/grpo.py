@@ -99,23 +99,41 @@ def _ensure_base(model_path: str, rollout: RolloutConfig) -> None:
         return
     from viscoder2_train.sft import run as run_sft
 
-    args = ["--recipe", rollout.sft_base_recipe, "--output_dir", model_path, *shlex.split(rollout.sft_base_args)]
+    args = [
+        "--recipe",
+        rollout.sft_base_recipe,
+        "--output_dir",
+        model_path,
+        *shlex.split(rollout.sft_base_args),
+    ]
     logger.info("%s does not exist: building it with `viscoder2-train sft %s`", model_path, shlex.join(args))
     run_sft(args)
 
 
-def _curves(history: list[dict[str, Any]], weights: dict[str, float]) -> tuple[list[list[float]], dict[str, Any]]:
+def _curves(
+    history: list[dict[str, Any]], weights: dict[str, float]
+) -> tuple[list[list[float]], dict[str, Any]]:
     reward = [[h["step"], float(h["reward"])] for h in history if h.get("reward") is not None]
     components = {
-        name: [[h["step"], float(h[f"rewards/{name}/mean"])] for h in history if h.get(f"rewards/{name}/mean") is not None]
+        name: [
+            [h["step"], float(h[f"rewards/{name}/mean"])]
+            for h in history
+            if h.get(f"rewards/{name}/mean") is not None
+        ]
         for name in weights
     }
     return reward, components
 
 
 def _rl_record(
-    training: Any, model: Any, prompts: PromptConfig, rewards: RewardConfig, rollout: RolloutConfig,
-    dataset: Any, result: GRPOResult, steps: int,
+    training: Any,
+    model: Any,
+    prompts: PromptConfig,
+    rewards: RewardConfig,
+    rollout: RolloutConfig,
+    dataset: Any,
+    result: GRPOResult,
+    steps: int,
 ) -> dict[str, Any]:
     """What the model card says about the RL stage."""
     from viscoder2_train.card import TrainSummary
@@ -172,8 +190,14 @@ _HYPERPARAMETERS = (
 
 
 def _summary(
-    training: Any, model: Any, script: ScriptConfig, prompts: PromptConfig, rl: dict[str, Any],
-    loss: list[list[float]], runtime: float, world_size: int,
+    training: Any,
+    model: Any,
+    script: ScriptConfig,
+    prompts: PromptConfig,
+    rl: dict[str, Any],
+    loss: list[list[float]],
+    runtime: float,
+    world_size: int,
 ) -> Any:
     from viscoder2_train.card import TrainSummary, package_versions
 
@@ -259,7 +283,13 @@ def main(
     if trainer.accelerator.is_main_process:
         tokenizer.save_pretrained(str(out))
         rl = _rl_record(
-            training_args, model_args, prompt_args, reward_args, rollout_args, dataset, result,
+            training_args,
+            model_args,
+            prompt_args,
+            reward_args,
+            rollout_args,
+            dataset,
+            result,
             int(trainer.state.global_step),
         )
         loss = [[h["step"], float(h["loss"])] for h in trainer.state.log_history if "loss" in h]
@@ -287,8 +317,8 @@ def main(
 def run(argv: list[str] | None = None, callbacks: list[Any] | None = None) -> GRPOResult:
     """Parse ``argv`` (``--recipe``/``--config`` and flags) and train."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    configs = parse(list(sys.argv[1:] if argv is None else argv))
-    return main(*configs, callbacks=callbacks)
+    training, model, prompts, rewards, rollout, script = parse(list(sys.argv[1:] if argv is None else argv))
+    return main(training, model, prompts, rewards, rollout, script, callbacks=callbacks)
 
 
 __all__ = ["GRPOResult", "main", "make_parser", "resolve", "run"]

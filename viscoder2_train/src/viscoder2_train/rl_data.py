@@ -169,9 +169,7 @@ def _chat_rows(config: PromptConfig) -> list[dict[str, Any]]:
     if "image" in ds.column_names:
         ds = ds.cast_column("image", datasets.Image(decode=False))
     wanted = set(config.prompt_languages or [])
-    return [
-        _chat_row(row, i, source) for i, row in enumerate(ds) if not wanted or row["language"] in wanted
-    ]
+    return [_chat_row(row, i, source) for i, row in enumerate(ds) if not wanted or row["language"] in wanted]
 
 
 def load_prompt_dataset(config: PromptConfig, seed: int = 0) -> Any:

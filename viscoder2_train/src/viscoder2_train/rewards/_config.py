@@ -85,7 +85,9 @@ def _parse_options(value: dict[str, Any] | str | None) -> dict[str, Any]:
     for part in text.split(","):
         key, sep, raw = part.partition("=")
         if not sep:
-            raise ValueError(f"reward_judge_options: {part!r} is not KEY=VALUE (e.g. base_url=http://host/v1).")
+            raise ValueError(
+                f"reward_judge_options: {part!r} is not KEY=VALUE (e.g. base_url=http://host/v1)."
+            )
         try:
             out[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:

@@ -87,6 +87,7 @@ class Rewarder:
         self._renders = _LRU(self.config.reward_cache_size)
         self._judgements = _LRU(self.config.reward_cache_size)
         self._references = _LRU(256)
+        self._metrics = _LRU(self.config.reward_cache_size)
         self.stats: collections.Counter[str] = collections.Counter()
         self.last_batch_seconds = 0.0
 
@@ -106,7 +107,9 @@ class Rewarder:
 
             assert self.config.reward_judge_model is not None  # RewardConfig checked it
             options = self.config.reward_judge_options
-            self._judge = make_judge(self.config.reward_judge_model, options if isinstance(options, dict) else {})
+            self._judge = make_judge(
+                self.config.reward_judge_model, options if isinstance(options, dict) else {}
+            )
         return self._judge
 
     def close(self) -> None:
@@ -125,8 +128,9 @@ class Rewarder:
 
     # --- scoring ---------------------------------------------------------------------------------
     def _job(self, task: RewardTask, code: str) -> Any:
-        from visplotbench import Limits, RenderJob
         from visplotbench.engine.registry import data_files
+
+        from visplotbench import Limits, RenderJob
 
         limits = Limits(wall_s=self.config.reward_render_timeout_s)
         return RenderJob(task.language, code, data_files(task.language, task.data), limits)
@@ -167,7 +171,11 @@ class Rewarder:
     def _visual(self, image: bytes, reference: bytes) -> tuple[float, dict[str, float]]:
         from visplotbench.judges import compare_images
 
-        metrics = compare_images(image, self._prepared_reference(reference))
+        key = _digest("visual", hashlib.sha256(image).hexdigest(), hashlib.sha256(reference).hexdigest())
+        metrics = self._metrics.get(key)
+        if metrics is None:
+            metrics = compare_images(image, self._prepared_reference(reference))
+            self._metrics.put(key, metrics)
         name = self.config.reward_visual_metric
         value = (metrics["ssim"] + metrics["edge_f1"]) / 2 if name == "mean" else metrics[name]
         return float(value), metrics
@@ -192,9 +200,9 @@ class Rewarder:
             jobs[key] = job
         renders, hits = self._render_all(jobs)
         scores = []
-        for reply, task, extraction, key in zip(replies, tasks, extractions, keys, strict=True):
-            render = renders[key] if key is not None else None
-            scores.append(self._components(reply, task, extraction, render, key in hits))
+        for reply, task, extraction, maybe_key in zip(replies, tasks, extractions, keys, strict=True):
+            render = renders[maybe_key] if maybe_key is not None else None
+            scores.append(self._components(reply, task, extraction, render, maybe_key in hits))
         if "judge" in self.weights:
             self._add_judge_scores(scores, tasks, renders, keys)
         for s in scores:

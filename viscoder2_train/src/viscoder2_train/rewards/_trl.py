@@ -64,7 +64,9 @@ class _BatchScores:
 
     def get(self, completions: Sequence[Any], columns: dict[str, Any]) -> list[CompletionScore]:
         finals = columns.get("final_reply")
-        replies = [str(f) for f in finals] if finals is not None else [completion_text(c) for c in completions]
+        replies = (
+            [str(f) for f in finals] if finals is not None else [completion_text(c) for c in completions]
+        )
         tasks = tasks_from_columns(len(replies), columns)
         rounds = [int(r) for r in columns.get("repair_rounds") or [0] * len(replies)]
         key = (tuple(replies), tuple(tasks), tuple(rounds), id(columns.get("trainer_state")))
