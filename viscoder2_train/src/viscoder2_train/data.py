@@ -106,7 +106,14 @@ def load_chat_dataset(config: DataConfig) -> Any:
     elif path.is_file() and path.suffix in (".jsonl", ".json"):
         ds = datasets.load_dataset("json", data_files=str(path), split="train")
     elif path.is_dir():
-        ds = datasets.load_dataset(str(path), name=config.dataset_config, split=config.dataset_split)
+        # a local folder is rebuilt in place (`make dataset`): never serve a cached copy of an older build
+        ds = datasets.load_dataset(
+            str(path.resolve()),
+            name=config.dataset_config,
+            split=config.dataset_split,
+            download_mode="force_redownload",
+            verification_mode="no_checks",
+        )
     elif name.startswith((".", "/", "~")) or name.endswith((".jsonl", ".json")):
         raise FileNotFoundError(f"dataset_name {name!r}: no such file or folder.")
     else:
