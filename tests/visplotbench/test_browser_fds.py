@@ -34,6 +34,7 @@ def test_layouts_cover_every_state_of_every_descriptor():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # 34 browser starts: ~2.5 min idle, far more on a loaded machine
 def test_browser_renders_under_every_descriptor_layout(need, tmp_path):
     need("mermaid")
     need("html")
@@ -42,7 +43,7 @@ def test_browser_renders_under_every_descriptor_layout(need, tmp_path):
     wanted = layouts()
     proc = subprocess.run(
         [sys.executable, str(CHILD), str(result_file), *wanted],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=1400,
     )  # fmt: skip
     rows = [json.loads(line) for line in result_file.read_text().splitlines()]
     assert proc.returncode == 0, proc.stderr[-3000:]
