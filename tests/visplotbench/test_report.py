@@ -428,3 +428,11 @@ def test_scores_as_compact_tables_and_distributions(run_folder):
     assert "<h2>Score distributions</h2>" in html
     hists = re.findall(r'<svg class="hist"[^>]*aria-label="([^"]+)"', html)
     assert hists.count("SVG") == 2 and hists.count("Vega-Lite") == 2  # SSIM and edge F1
+
+
+def test_a_reply_that_is_only_the_fenced_code_is_not_shown_twice(run_folder):
+    html = write_reports(run_folder)["html"].read_text(encoding="utf-8")
+    section = html.split('id="task-svg_1"', 1)[1].split("</article>", 1)[0]
+    assert "Model reply" not in section and "Code (" in section
+    hostile = html.split('id="task-svg_3"', 1)[1].split("</article>", 1)[0]
+    assert hostile.count("Model reply") == 3  # "Here you go ..." is more than the code

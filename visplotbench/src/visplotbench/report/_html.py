@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
@@ -173,12 +174,22 @@ def _attempt(run: RunData, rec: AttemptRecord, inline: bool) -> str:
         f"<details{open_code}><summary>Code ({len(rec.code.splitlines())} lines, "
         f"{escape(rec.extraction_rule or 'n/a')})</summary><pre><code>{escape(rec.code)}</code></pre></details>"
     )
-    if rec.reply and rec.reply.strip() != rec.code.strip():
+    if _reply_says_more(rec.reply, rec.code):
         parts.append(f"<details><summary>Model reply</summary><pre>{escape(rec.reply)}</pre></details>")
     if rec.generation_error:
         parts.append(f'<pre class="error">{escape(rec.generation_error)}</pre>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def _reply_says_more(reply: str, code: str) -> bool:
+    """True when the reply holds more than the code in a fence (at 888 tasks, repeating every
+    fenced program a second time was a quarter of the report)."""
+    rest = reply.replace(code.strip(), "", 1) if code.strip() else reply
+    return bool(_FENCE.sub("", rest).strip())
+
+
+_FENCE = re.compile(r"```[\w+-]*")
 
 
 SCORE_LABELS = {"vis": "visual", "task": "task", "ssim": "SSIM", "edge_f1": "edge F1"}
