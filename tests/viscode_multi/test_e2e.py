@@ -106,7 +106,7 @@ def test_instructions_come_from_the_vision_endpoint_with_the_image(e2e):
 
 
 def test_dialogues_from_real_failures_with_verified_fixes(e2e):
-    from visplotbench.harness._selfdebug import feedback
+    from visplotbench.harness import feedback
 
     dialogues = docs(e2e.work / "dialogues")
     fixers = {d["id"].rsplit("/", 1)[-1]: d["metadata"]["fixer"] for d in dialogues}

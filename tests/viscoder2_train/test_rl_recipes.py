@@ -79,7 +79,7 @@ def test_the_feedback_turn_is_appended_to_the_generated_tokens_exactly():
     """The tokens between two assistant turns are the benchmark's feedback turn in the chat template."""
     from viscoder2_train.self_debug import _segment
     from viscoder2_train.tiny import build_tokenizer
-    from visplotbench.harness._selfdebug import feedback
+    from visplotbench.harness import feedback
 
     tok = build_tokenizer()
     prompt = [{"role": "user", "content": "Draw a box."}]

@@ -24,7 +24,7 @@ from datatrove.pipeline.base import PipelineStep
 from visplotbench.extract import extract_code
 
 # The self-debug feedback text is the benchmark's own; it has no public name yet (see the report).
-from visplotbench.harness._selfdebug import feedback
+from visplotbench.harness import feedback
 
 from viscode_multi.config import VerifyConfig
 from viscode_multi.fixes import FIXERS

@@ -11,7 +11,7 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from viscode_multi.config import BuildConfig
 
@@ -106,5 +106,6 @@ def stage_stats(logging_dir: Path) -> Counter[str]:
             for key, value in (step.get("stats") or {}).items():
                 total = value.get("total", value) if isinstance(value, dict) else value
                 if isinstance(total, int | float):
-                    totals[f"{name}/{key}"] += total
+                    # datatrove's timing stats are seconds (floats); a Counter adds them as well as ints
+                    totals[f"{name}/{key}"] += cast(int, total)
     return totals

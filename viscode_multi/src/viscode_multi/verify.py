@@ -15,7 +15,7 @@ from typing import Any
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
-from visplotbench.harness import failure_kind
+from visplotbench.runfolder import failure_kind
 
 from viscode_multi.config import VerifyConfig
 from viscode_multi.images import inspect_png, store_png

@@ -83,7 +83,7 @@ _BREAKS = {"vegalite": _break_vegalite, "svg": _break_svg, "python": _break_pyth
 def _feedback(language: str, error: str) -> str:
     """The benchmark's self-debug turn for a failed attempt, so that training matches evaluation."""
     try:
-        from visplotbench.harness._selfdebug import feedback  # one wording for benchmark and training data
+        from visplotbench.harness import feedback  # one wording for benchmark and training data
     except ImportError:  # pragma: no cover - visplotbench without the harness
         return (
             f"Running the code failed with this error:\n{error}\nReply with the complete corrected program."

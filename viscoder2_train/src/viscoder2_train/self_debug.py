@@ -25,7 +25,7 @@ def _prompt_key(prompt: list[dict[str, Any]]) -> str:
 
 
 def _feedback(language: str, status: str, error: str) -> str:
-    from visplotbench.harness._selfdebug import feedback  # the benchmark's own wording
+    from visplotbench.harness import feedback  # the benchmark's own wording
 
     return str(feedback(language, status, error))
 

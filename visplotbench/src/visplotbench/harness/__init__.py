@@ -17,6 +17,7 @@ from visplotbench.harness._attempt import (
 )
 from visplotbench.harness._config import RunConfig, out_folder
 from visplotbench.harness._runner import Runner
+from visplotbench.harness._selfdebug import feedback, next_messages
 
 __all__ = [
     "Attempt",
@@ -24,8 +25,10 @@ __all__ = [
     "RunConfig",
     "Runner",
     "attempt_record",
+    "feedback",
     "first_messages",
     "follow_up",
+    "next_messages",
     "out_folder",
     "prepare",
     "render_job",
