@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from viscode_multi.corpora._common import named_files, provenance, read_text
+from viscode_multi.corpora._common import file_texts, named_files, provenance
 from viscode_multi.record import Candidate
 
 if TYPE_CHECKING:
@@ -25,11 +25,7 @@ def leading_comment(text: str, marker: str = "//") -> str:
 
 def iter_asymptote(corpus: Corpus, fetched: Fetched) -> Iterator[Candidate]:
     folder = fetched.root / "usr/share/doc/asymptote/examples"
-    for path in sorted(folder.glob("*.asy")):
-        text = read_text(path)
-        if text is None:
-            continue
-        rel = str(path.relative_to(fetched.root))
+    for rel, text in file_texts(fetched, sorted(folder.glob("*.asy"))):
         yield Candidate(
             id=f"{corpus.name}/{rel}",
             language="asymptote",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,14 @@ def read_text(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except (UnicodeDecodeError, OSError):
         return None
+
+
+def file_texts(fetched: Fetched, paths: Iterable[Path]) -> Iterator[tuple[str, str]]:
+    """(path relative to the fetched package's root, text) of each file that reads as UTF-8, in order."""
+    for path in paths:
+        text = read_text(path)
+        if text is not None:
+            yield str(path.relative_to(fetched.root)), text
 
 
 def python_docstring(source: str) -> str:

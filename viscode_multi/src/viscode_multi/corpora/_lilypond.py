@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from viscode_multi.corpora._common import provenance, read_text
+from viscode_multi.corpora._common import file_texts, provenance
 from viscode_multi.record import Candidate
 
 if TYPE_CHECKING:
@@ -28,11 +28,7 @@ def texidoc(text: str) -> str:
 
 def iter_lilypond_docs(corpus: Corpus, fetched: Fetched) -> Iterator[Candidate]:
     docs = fetched.root / "usr/share/doc/lilypond/html/Documentation"
-    for path in sorted(docs.rglob("*.ly")):
-        text = read_text(path)
-        if text is None:
-            continue
-        rel = str(path.relative_to(fetched.root))
+    for rel, text in file_texts(fetched, sorted(docs.rglob("*.ly"))):
         name = re.search(r'\\sourcefilename\s+"([^"]+)"', text)
         yield Candidate(
             id=f"{corpus.name}/{rel}",

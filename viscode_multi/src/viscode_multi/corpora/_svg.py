@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from viscode_multi.corpora._common import provenance, read_text
+from viscode_multi.corpora._common import file_texts, provenance
 from viscode_multi.record import Candidate
 
 if TYPE_CHECKING:
@@ -29,11 +29,7 @@ def svg_description(text: str) -> str:
 
 def iter_openclipart(corpus: Corpus, fetched: Fetched) -> Iterator[Candidate]:
     folder = fetched.root / "usr/share/openclipart/svg"
-    for path in sorted(folder.rglob("*.svg")):
-        text = read_text(path)
-        if text is None:
-            continue
-        rel = str(path.relative_to(fetched.root))
+    for rel, text in file_texts(fetched, sorted(folder.rglob("*.svg"))):
         yield Candidate(
             id=f"{corpus.name}/{rel}",
             language="svg",
