@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from visplotbench.harness import RunConfig, Runner
-from visplotbench.judges import score_run
+from visplotbench.judges import OnlineScorer, score_run
 from visplotbench.report import write_reports
 from visplotbench.runfolder import AttemptRecord, RunFolder, RunSummary
 
@@ -23,7 +23,14 @@ def run_benchmark(config: RunConfig) -> RunSummary:
     """Run (or resume) a benchmark, score it offline (unless ``config.offline_metrics`` is off), write
     ``report.md`` and ``report.html``, and return the pass-rate summary; see ``RunConfig``."""
     runner = Runner(config)
-    summary = runner.run()
+    scorer = OnlineScorer(config.out) if config.offline_metrics else None
+    if scorer is not None:  # score each attempt as it is recorded: no idle renderers after the run
+        runner.listeners.append(scorer.submit)
+    try:
+        summary = runner.run()
+    finally:
+        if scorer is not None:
+            scorer.close()
     if config.offline_metrics:
         # Offline image metrics against the references (no model): cheap, on by default.
         score_run(config.out, tasks=runner.tasks, cache_dir=config.cache_dir)

@@ -95,6 +95,7 @@ from visplotbench.engine._chromium import (
     _launch_script,
     chromium_path,
 )
+from visplotbench.engine._jobcontrol import current
 from visplotbench.engine._pageerrors import _short
 from visplotbench.engine._sandbox import scratch_dir
 from visplotbench.engine._tabs import VIEWPORT, PageShot, Tab, TabPool, init_script
@@ -178,10 +179,20 @@ class BrowserHost:
             EnvironmentProblem: the browser stopped responding (it is being restarted).
         """
 
+        control = current()  # the pool's handle on this job, read in the job's own thread
+
         async def run() -> PageShot:
-            return await self.pool(key, make).run(work, timeout_s)
+            return await self.pool(key, make).run(work, timeout_s, control)
 
         return self.call(run, timeout_s)
+
+    def warm_tabs(self, key: object, make: Callable[[], TabPool], count: int) -> None:
+        """Start the browser (if needed) and open ``count`` prepared tabs in the pool under ``key``."""
+
+        async def run() -> None:
+            await self.pool(key, make).warm(count)
+
+        self.call(run, 60)
 
     def pool(self, key: object, make: Callable[[], TabPool]) -> TabPool:
         """The tab pool registered under ``key`` (created by ``make`` on first use); loop thread only."""

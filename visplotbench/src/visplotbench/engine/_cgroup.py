@@ -52,6 +52,29 @@ def _cpuacct_parent() -> Path | None:
     return _cpuacct[0]
 
 
+_cpu_root: list[Path | None] = []
+
+
+def _cpu_parent() -> Path | None:
+    """The cpu hierarchy's root, where each job gets a group of its own (None: not writable).
+
+    Job groups sit directly at the root, not in a common parent: at the root each one weighs as
+    much as one session's autogroup does today (every sandboxed job is a session of its own), so
+    the CPU balance between jobs, the browser and the harness stays what it was; a common parent
+    would make all jobs together weigh as much as one session.
+    """
+    if not _cpu_root:
+        base = _ROOT / "cpu"
+        ok = (base / "cgroup.procs").exists() and (base / "cpu.shares").exists() and os.access(base, os.W_OK)
+        _cpu_root.append(base if ok else None)
+    return _cpu_root[0]
+
+
+# cpu.shares of a job that runs at full and at low priority. 1024 is the kernel's default (what a
+# session's autogroup weighs); 2 is its minimum: a demoted job runs on what the others leave.
+SHARES_NORMAL, SHARES_LOW = 1024, 2
+
+
 def cgroups_available() -> bool:
     """True when jobs get a pids and a memory cgroup of their own (cgroup v1 writable)."""
     pids, mem = _parents()
@@ -92,6 +115,17 @@ class JobCgroup:
                 with contextlib.suppress(OSError, ValueError):
                     return int(usage.read_text()) / 1e9
         return 0.0
+
+    def set_low_priority(self, low: bool) -> bool:
+        """Lower (or restore) the CPU weight of all the job's processes; False without a cpu group."""
+        done = False
+        for d in self.dirs:
+            shares = d / "cpu.shares"
+            if shares.exists():
+                with contextlib.suppress(OSError):
+                    shares.write_text(str(SHARES_LOW if low else SHARES_NORMAL))
+                    done = True
+        return done
 
     def pids_exceeded(self) -> bool:
         """True when a fork was refused because the job reached its process cap."""
@@ -154,6 +188,11 @@ def create_job_cgroup(max_processes: int, memory_mb: int | None) -> JobCgroup | 
             c = cpu_parent / name
             c.mkdir()
             dirs.append(c)
+        cpu_root = _cpu_parent()
+        if cpu_root is not None:  # the pool lowers a long-running job's weight here (``JobControl``)
+            w = cpu_root / f"visplotbench-{name}"
+            w.mkdir()
+            dirs.append(w)
     except OSError:
         JobCgroup(dirs).remove()
         return None

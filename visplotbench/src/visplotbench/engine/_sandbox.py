@@ -20,7 +20,8 @@ Covered
 
 Not covered
   * Kernel exploits: the sandbox shares the host kernel.
-  * CPU contention between concurrent jobs (no CPU quota beyond RLIMIT_CPU per process).
+  * CPU contention between concurrent jobs (no CPU quota beyond RLIMIT_CPU per process; each job
+    has a cpu cgroup whose weight the pool lowers when the job runs long, see ``_jobcontrol``).
   * Total disk use of the job directory (RLIMIT_FSIZE caps each file; the wall timeout caps time).
   * Where cgroup v1 is not writable, the process and memory caps fall back to RLIMIT_NPROC and
     RLIMIT_AS, which are weaker (RLIMIT_NPROC is per user and not enforced for root).
@@ -351,8 +352,13 @@ def run_sandboxed(
     extra_ro: Iterable[str] = (),
 ) -> ProcessResult:
     """Run ``command`` inside a fresh sandbox on ``job_dir`` and wait for it, within ``limits``."""
+    from visplotbench.engine._jobcontrol import current
+
     argv = bwrap_argv(command, job_dir, env=env, extra_ro=extra_ro)
     sp = SandboxedProcess(argv, limits)
+    control = current()
+    if control is not None:  # the pool may lower its CPU weight if it runs long
+        control.attach(sp.cgroup)
     proc = sp.proc
     assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
     proc.stdin.close()  # no stdin: tools that prompt (TeX in errorstop mode) would hang on it
@@ -372,6 +378,8 @@ def run_sandboxed(
         memory = sp.cgroup.memory_exceeded() if sp.cgroup else False
         pids = sp.cgroup.pids_exceeded() if sp.cgroup else False
         cpu_s = sp.cgroup.cpu_seconds() if sp.cgroup else 0.0
+        if control is not None:
+            control.detach(sp.cgroup)
         sp.close()
     return ProcessResult(
         returncode=proc.returncode if proc.returncode is not None else -9,

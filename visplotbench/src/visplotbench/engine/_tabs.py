@@ -41,6 +41,7 @@ from visplotbench.engine.assets import missing_assets
 
 if TYPE_CHECKING:
     from visplotbench.engine._browser import BrowserHost
+    from visplotbench.engine._jobcontrol import JobControl
 
 VIEWPORT = (1000, 700)
 
@@ -447,6 +448,24 @@ _SETTLE_AND_MEASURE = (
 )
 
 
+class _Place:
+    """A job's place in a ``TabPool``, given back once: when the job ends or becomes a long runner."""
+
+    def __init__(self, sem: asyncio.Semaphore, loop: asyncio.AbstractEventLoop) -> None:
+        self.sem, self.loop, self.given = sem, loop, False
+
+    def give_back(self) -> None:
+        """On the loop's thread."""
+        if not self.given:
+            self.given = True
+            self.sem.release()
+
+    def give_back_threadsafe(self) -> None:
+        """From any thread (the pool's long-runner watcher)."""
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the browser is gone anyway
+            self.loop.call_soon_threadsafe(self.give_back)
+
+
 class TabPool:
     """Up to ``size`` warm tabs of one kind; ``setup`` prepares a new tab (e.g. loads Mermaid)."""
 
@@ -474,66 +493,89 @@ class TabPool:
         """The warm tabs waiting for a job (paused between jobs unless ``pause_idle`` is False)."""
         return list(self._free)
 
-    async def run(self, work: Callable[[Tab], Awaitable[Any]], timeout_s: float) -> PageShot:
-        """Run ``work`` on a tab within ``timeout_s``; the tab is recycled when the job went wrong."""
+    async def warm(self, count: int) -> None:
+        """Open and prepare up to ``count`` tabs now (at most ``size``), so the first jobs find them."""
+        missing = max(0, min(count, self.size) - len(self._free))
+        tabs = await asyncio.gather(*(self._acquire() for _ in range(missing)), return_exceptions=True)
+        for tab in tabs:
+            if isinstance(tab, Tab):
+                await self._release(tab, healthy=True)
+
+    async def run(
+        self, work: Callable[[Tab], Awaitable[Any]], timeout_s: float, control: JobControl | None = None
+    ) -> PageShot:
+        """Run ``work`` on a tab within ``timeout_s``; the tab is recycled when the job went wrong.
+
+        When ``control`` makes the job a long runner, its place is given back at once, so that the
+        next job opens another tab instead of waiting for this one's timeout.
+        """
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.size)
-        async with self._sem:
-            start = time.monotonic()
-            if self.host.assets_moved():  # the asset server serves the folder it was started with
-                await self.host.restart()
-            try:
-                tab = await self._acquire()
-            except EnvironmentProblem as exc:
-                return PageShot(env_problem=str(exc))
-            shot = PageShot(timings={"browser": time.monotonic() - start})
-            tab.begin()
-            start = time.monotonic()
-            try:
-                shot.value = await asyncio.wait_for(work(tab), timeout_s)
-            except asyncio.TimeoutError:
-                shot.timed_out = True
-            except ProtocolError as exc:
-                tab.broken = True
-                if "crash" in str(exc).lower() or tab.crashed:
-                    await asyncio.sleep(0.3)  # a dying browser takes its pages along: who went first?
-                if self.host.direct and "ERR_CONNECTION" in str(exc) and not tab.env_trouble:
-                    tab.env_trouble = f"{_SERVER_DOWN} ({_short(exc)})"
-                if tab.env_trouble:
-                    pass
-                elif not self.host.connected(tab.generation):
-                    shot.env_problem = (
-                        f"Chromium stopped during the render ({_short(exc)}); it will be restarted. "
-                        f"This is not the program's fault: re-run the job. {_FIX}"
-                    )
-                elif "crash" in str(exc).lower():
-                    tab.crashed = True
-                else:  # e.g. the page navigated away or closed itself while being captured
-                    tab.error(f"The page could not be captured: {_short(exc)}")
-            except BaseException:
-                tab.end()
-                await self._release(tab, healthy=False)  # a bug of ours: never blamed on the page
-                raise
-            tab.end()
+        await self._sem.acquire()
+        place = _Place(self._sem, asyncio.get_running_loop())
+        if control is not None:
+            control.on_release(place.give_back_threadsafe)
+        try:
+            return await self._run(work, timeout_s)
+        finally:
+            place.give_back()
+
+    async def _run(self, work: Callable[[Tab], Awaitable[Any]], timeout_s: float) -> PageShot:
+        start = time.monotonic()
+        if self.host.assets_moved():  # the asset server serves the folder it was started with
+            await self.host.restart()
+        try:
+            tab = await self._acquire()
+        except EnvironmentProblem as exc:
+            return PageShot(env_problem=str(exc))
+        shot = PageShot(timings={"browser": time.monotonic() - start})
+        tab.begin()
+        start = time.monotonic()
+        try:
+            shot.value = await asyncio.wait_for(work(tab), timeout_s)
+        except asyncio.TimeoutError:
+            shot.timed_out = True
+        except ProtocolError as exc:
+            tab.broken = True
+            if "crash" in str(exc).lower() or tab.crashed:
+                await asyncio.sleep(0.3)  # a dying browser takes its pages along: who went first?
+            if self.host.direct and "ERR_CONNECTION" in str(exc) and not tab.env_trouble:
+                tab.env_trouble = f"{_SERVER_DOWN} ({_short(exc)})"
             if tab.env_trouble:
-                shot.env_problem = f"{tab.env_trouble}. This is not the program's fault: re-run the job."
-            shot.crashed = tab.crashed and not shot.env_problem
-            if shot.crashed:
-                shot.errors.append(
-                    "The page crashed: its renderer process died, most often because the page "
-                    f"used too much memory (the limit is {JS_HEAP_MB} MiB of JavaScript heap)."
+                pass
+            elif not self.host.connected(tab.generation):
+                shot.env_problem = (
+                    f"Chromium stopped during the render ({_short(exc)}); it will be restarted. "
+                    f"This is not the program's fault: re-run the job. {_FIX}"
                 )
-            shot.errors[:0] = list(tab.errors)
-            shot.console = list(tab.console)
-            shot.timings["page"] = time.monotonic() - start
-            if isinstance(shot.value, bytes):
-                shot.png, shot.value = shot.value, None
-            await self._release(
-                tab, healthy=not (shot.timed_out or shot.crashed or tab.broken or shot.env_problem)
+            elif "crash" in str(exc).lower():
+                tab.crashed = True
+            else:  # e.g. the page navigated away or closed itself while being captured
+                tab.error(f"The page could not be captured: {_short(exc)}")
+        except BaseException:
+            tab.end()
+            await self._release(tab, healthy=False)  # a bug of ours: never blamed on the page
+            raise
+        tab.end()
+        if tab.env_trouble:
+            shot.env_problem = f"{tab.env_trouble}. This is not the program's fault: re-run the job."
+        shot.crashed = tab.crashed and not shot.env_problem
+        if shot.crashed:
+            shot.errors.append(
+                "The page crashed: its renderer process died, most often because the page "
+                f"used too much memory (the limit is {JS_HEAP_MB} MiB of JavaScript heap)."
             )
-            if tab.env_trouble.startswith(_SERVER_DOWN):
-                await self.host.restart()
-            return shot
+        shot.errors[:0] = list(tab.errors)
+        shot.console = list(tab.console)
+        shot.timings["page"] = time.monotonic() - start
+        if isinstance(shot.value, bytes):
+            shot.png, shot.value = shot.value, None
+        await self._release(
+            tab, healthy=not (shot.timed_out or shot.crashed or tab.broken or shot.env_problem)
+        )
+        if tab.env_trouble.startswith(_SERVER_DOWN):
+            await self.host.restart()
+        return shot
 
     async def _acquire(self) -> Tab:
         while self._free:

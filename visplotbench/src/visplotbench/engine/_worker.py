@@ -35,6 +35,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from visplotbench.engine._jobcontrol import current
 from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import Limits
 
@@ -145,6 +146,9 @@ class WarmWorker:
             cgroup = proc.cgroup
             stdin = proc.proc.stdin
             assert stdin is not None
+            control = current()
+            if control is not None:  # the worker serves only this job now: it may be lowered with it
+                control.attach(cgroup)
             try:
                 stdin.write((json.dumps(request) + "\n").encode())
                 stdin.flush()
@@ -154,6 +158,9 @@ class WarmWorker:
                 line = self._readline(lim.wall_s + grace)
             except (BrokenPipeError, OSError):
                 line = ""
+            finally:
+                if control is not None:
+                    control.detach(cgroup)
             memory = bool(cgroup and cgroup.memory_exceeded())
             pids = bool(cgroup and cgroup.pids_exceeded())
             if not line:

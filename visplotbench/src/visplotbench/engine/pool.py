@@ -7,7 +7,9 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
+from visplotbench.engine._jobcontrol import JobControl, set_current
 from visplotbench.engine._types import (
     EnvironmentProblem,
     Limits,
@@ -18,6 +20,35 @@ from visplotbench.engine._types import (
 from visplotbench.engine.registry import check_language, renderer_class
 from visplotbench.engine.renderers._base import Renderer, env_failure, render_safely
 
+# When a running job stops holding up the next job of its language (see ``_jobcontrol``). Measured
+# on the bundled reference programs with benchmarks/bench_long_runners.py (CPU seconds per job, the
+# job's own cgroup): the costliest valid reference uses ~1.6 CPU-s (a LilyPond score), most use
+# under 0.8; every program that runs into a limit uses CPU until its 10-30 s timeout (or waits).
+# A job whose CPU use the pool can read (its processes' cgroups) gives its slot back once it has
+# used RELEASE_AFTER_CPU_S of CPU, or after RELEASE_WAITING_S of wall time whatever it used (a
+# program that sleeps); wall time alone would also release valid jobs that are only slow because
+# the machine is busy, and each released job of a warm-worker language starts another worker. A
+# browser page's CPU cannot be told apart from the other pages': it gives its slot back after
+# RELEASE_AFTER_S of wall time (another page costs little).
+RELEASE_AFTER_CPU_S = 2.0
+RELEASE_WAITING_S = 10.0
+RELEASE_AFTER_S = 2.0
+DEMOTE_AFTER_CPU_S = 3.0  # CPU seconds: past this a job's processes get the lowest CPU weight
+# Long runners may each use up to their memory limit (1-2 GiB); this many at once at most.
+MAX_LONG_RUNNERS = 6
+_POLL_S = 0.25  # how often the watcher reads the CPU use of jobs in flight
+
+
+@dataclass(eq=False)
+class _InFlight:
+    """One job between getting its slot and its result (the pool's bookkeeping for long runners)."""
+
+    language: str
+    slot: threading.Semaphore
+    control: JobControl
+    started: float
+    long: bool = False  # gave its slot back (and holds one of the ``max_long_runners`` places)
+
 
 class RenderPool:
     """Runs render jobs concurrently; each language's renderer is created on first use and kept warm.
@@ -25,22 +56,57 @@ class RenderPool:
     Jobs of different languages run in parallel; each renderer caps its own concurrency
     (``Renderer.max_concurrency``), and the pool's thread count caps the total.
 
+    A job that runs past a short budget (most often a program that will run into its time limit;
+    see ``RELEASE_AFTER_CPU_S`` and ``release_after_s``) becomes a *long runner*: it keeps its
+    limits and its verdict, but it gives its slot back, so that the next job of its language starts
+    beside it instead of waiting up to the full timeout; once it has used ``demote_after_cpu_s`` of
+    CPU time (more than valid programs need),
+    its processes also get the lowest CPU weight, so that it runs on what fresh jobs leave. At
+    most ``max_long_runners`` jobs are long at once (each may use its whole memory limit); past
+    that, a slow job keeps its slot.
+
     Example:
         >>> with RenderPool() as pool:                                   # doctest: +SKIP
+        ...     pool.prestart(["svg", "python"])   # optional: start renderers before the first job
         ...     results = list(pool.map([RenderJob("svg", "<svg .../>")]))
     """
 
-    def __init__(self, max_workers: int | None = None):
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        *,
+        release_after_s: float | None = RELEASE_AFTER_S,
+        demote_after_cpu_s: float | None = DEMOTE_AFTER_CPU_S,
+        max_long_runners: int = MAX_LONG_RUNNERS,
+    ):
+        """Args:
+        max_workers: threads that run jobs (default: enough for every language at once).
+        release_after_s: wall seconds after which a browser page gives its slot back (None:
+            no job ever does); a job whose CPU use is known does so after ``RELEASE_AFTER_CPU_S``
+            of CPU or ``RELEASE_WAITING_S`` of wall time, both scaled with this value.
+        demote_after_cpu_s: CPU seconds after which a job also gets the lowest CPU weight; None: never.
+        max_long_runners: how many jobs may have given their slot back at once.
+        """
         self._executor = ThreadPoolExecutor(
             # Threads mostly wait on sandboxed processes or the browser; each renderer caps its own
-            # concurrency, so enough threads for every language to progress at once is the right total.
-            max_workers or max(16, 2 * (os.cpu_count() or 2)),
+            # concurrency, and long runners no longer hold their slot, so there are threads for
+            # every language's slots plus the long runners.
+            max_workers or max(16, 2 * (os.cpu_count() or 2)) + max_long_runners,
             thread_name_prefix="render",
         )
+        self.release_after_s, self.demote_after_cpu_s = release_after_s, demote_after_cpu_s
+        self.max_long_runners = max_long_runners
         self._renderers: dict[str, Renderer | EnvironmentProblem] = {}
-        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._slots: dict[str, threading.Semaphore] = {}
+        self._making: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._watch_cond = threading.Condition()
+        self._watched: list[_InFlight] = []
+        self._long_now = 0
+        self.long_runners = 0  # how many jobs gave their slot back (for benchmarks and tests)
+        self.demoted = 0  # how many of them were also demoted
+        self._watcher: threading.Thread | None = None
 
     def renderer(self, language: str) -> Renderer:
         """The warm renderer for ``language`` (raises EnvironmentProblem when it cannot run here)."""
@@ -48,19 +114,42 @@ class RenderPool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the RenderPool is closed")
+            making = self._making.setdefault(language, threading.Lock())
+        # One lock per language: renderers of different languages are made (and checked) at once.
+        with making:
             found = self._renderers.get(language)
             if found is None:
                 try:
                     cls = renderer_class(language)
                     found = cls()
                     found.check()
-                    self._slots[language] = threading.BoundedSemaphore(cls.max_concurrency)
+                    self._slots[language] = threading.Semaphore(cls.max_concurrency)
                 except (EnvironmentProblem, ImportError) as exc:
                     found = EnvironmentProblem(str(exc))
-                self._renderers[language] = found
+                with self._lock:
+                    self._renderers[language] = found
         if isinstance(found, EnvironmentProblem):
             raise found
         return found
+
+    def prestart(self, languages: Iterable[str]) -> None:
+        """Start the renderers of ``languages`` now, all at once, in the background.
+
+        Each renderer is made and checked and its warm processes (workers, the browser and its
+        pages) are started, so that a run's first jobs do not wait for them one language after
+        another. Returns at once; jobs submitted meanwhile simply wait for their renderer. A
+        renderer that cannot start here is reported by the jobs that need it (``env_failure``).
+        """
+
+        def start(language: str) -> None:
+            try:
+                self.renderer(language).warm()
+            except Exception:  # reported by the first job of the language
+                return
+
+        for language in dict.fromkeys(languages):
+            check_language(language)
+            threading.Thread(target=start, args=(language,), name=f"prestart-{language}", daemon=True).start()
 
     def render(self, job: RenderJob) -> RenderResult:
         """Render one job in the calling thread (still bounded by the renderer's concurrency)."""
@@ -69,12 +158,93 @@ class RenderPool:
             renderer = self.renderer(job.language)
         except EnvironmentProblem as exc:
             return env_failure(job.language, str(exc))
-        with self._slots[job.language]:
-            waited = time.monotonic() - start
+        slot = self._slots[job.language]
+        slot.acquire()
+        waited = time.monotonic() - start
+        control = JobControl()
+        inflight = self._watch(job.language, slot, control)
+        set_current(control)
+        try:
             # InvalidJob propagates: the caller's input (a data file name changed after the job was made).
             result = render_safely(renderer, job)
+        finally:
+            set_current(None)
+            self._unwatch(inflight)
         result.timings["queued"] = waited
+        if inflight.long:  # when it gave its slot back; "demoted": it also ran at the lowest weight
+            result.timings["long_runner"] = 1.0 + float(control.demoted)
         return result
+
+    # --- long runners ---------------------------------------------------------------------
+    def _watch(self, language: str, slot: threading.Semaphore, control: JobControl) -> _InFlight:
+        inflight = _InFlight(language, slot, control, time.monotonic())
+        if self.release_after_s is None and self.demote_after_cpu_s is None:
+            return inflight
+        with self._watch_cond:
+            self._watched.append(inflight)
+            if self._watcher is None:
+                self._watcher = threading.Thread(
+                    target=self._watch_loop, name="render-long-runners", daemon=True
+                )
+                self._watcher.start()
+            self._watch_cond.notify()
+        return inflight
+
+    def _unwatch(self, inflight: _InFlight) -> None:
+        with self._watch_cond:
+            if inflight in self._watched:
+                self._watched.remove(inflight)
+            if inflight.long:
+                self._long_now -= 1
+            long = inflight.long
+        if not long:
+            inflight.slot.release()
+
+    def _is_long(self, inflight: _InFlight, now: float, cpu_s: float) -> bool:
+        if self.release_after_s is None:
+            return False
+        wall = now - inflight.started
+        if inflight.control.measurable:
+            scale = self.release_after_s / RELEASE_AFTER_S
+            return cpu_s >= RELEASE_AFTER_CPU_S * scale or wall >= RELEASE_WAITING_S * scale
+        return wall >= self.release_after_s
+
+    def _watch_loop(self) -> None:
+        """Release and demote jobs in flight by the rules above (one thread per pool, polling)."""
+        while True:
+            with self._watch_cond:
+                while not self._watched and not self._closed:
+                    self._watch_cond.wait()
+                if self._closed:
+                    return
+                watched = list(self._watched)
+            now = time.monotonic()
+            cpu = {id(f): f.control.cpu_seconds() for f in watched}  # file reads: outside the lock
+            release: list[_InFlight] = []
+            with self._watch_cond:
+                for inflight in watched:
+                    if inflight.long or inflight not in self._watched:
+                        continue
+                    if self._long_now < self.max_long_runners and self._is_long(
+                        inflight, now, cpu[id(inflight)]
+                    ):
+                        inflight.long = True
+                        self._long_now += 1
+                        self.long_runners += 1
+                        release.append(inflight)
+            for inflight in release:
+                inflight.slot.release()  # the next job of the language starts now
+                inflight.control.release()
+            for inflight in watched:
+                if (
+                    inflight.long
+                    and self.demote_after_cpu_s is not None
+                    and cpu[id(inflight)] >= self.demote_after_cpu_s
+                    and not inflight.control.demoted
+                ):
+                    inflight.control.demote()
+                    self.demoted += 1
+            time.sleep(_POLL_S)
 
     def submit(self, job: RenderJob) -> Future[RenderResult]:
         """Schedule one job; the future never raises for a job's own failure."""
@@ -91,6 +261,8 @@ class RenderPool:
         with self._lock:
             self._closed = True
             renderers = [r for r in self._renderers.values() if isinstance(r, Renderer)]
+        with self._watch_cond:
+            self._watch_cond.notify_all()
         self._executor.shutdown(wait=True, cancel_futures=True)
         for renderer in renderers:
             renderer.close()

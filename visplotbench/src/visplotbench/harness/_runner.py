@@ -15,6 +15,7 @@ import platform
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from visplotbench.backends import GenerationRequest, GenerationResult, make_backend
@@ -91,6 +92,9 @@ class Runner:
         self.render_cache = Cache(cache_root, "renders")
         self.store = RunStore(config.out)
         self._lock = threading.Lock()
+        # Called with each attempt once its record is durable (e.g. ``OnlineScorer.submit``, which
+        # scores while the run goes on); must return quickly and not raise.
+        self.listeners: list[Callable[[AttemptRecord], None]] = []
 
     def manifest(self) -> RunManifest:
         """What produced this run, and a fingerprint of what must match on --resume (``config.json``)."""
@@ -180,6 +184,8 @@ class Runner:
         with self._lock:
             self.done[(task.id, request.round)] = record
             self.progress.advance(task.language, record.passed, request.round)
+        for listener in self.listeners:
+            listener(record)
 
     def _run_round(self, round_: int) -> None:
         requests = self._requests(round_, self.done)
@@ -259,6 +265,17 @@ class Runner:
             self.tasks, self.config.self_debug, enabled=self.config.progress, already=records
         )
         self.pool = RenderPool()
+        # Start every renderer the run still needs at once (browser, warm workers), overlapping with
+        # the first generations, instead of one language after another on first use.
+        self.pool.prestart(
+            sorted(
+                {
+                    t.language
+                    for t in self.tasks
+                    if not any(r.passed for k, r in self.done.items() if k[0] == t.id)
+                }
+            )
+        )
         try:
             for round_ in range(self.config.self_debug + 1):
                 self._run_round(round_)

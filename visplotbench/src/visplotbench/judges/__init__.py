@@ -31,6 +31,7 @@ from visplotbench.judges._judge import (
     JudgeSettings,
     make_judge,
 )
+from visplotbench.judges._online import OnlineScorer
 from visplotbench.judges._parse import parse_score
 from visplotbench.judges._prompts import JUDGE_PROMPTS_VERSION, JudgePrompts, load_judge_prompts
 from visplotbench.judges._score import score_run
@@ -48,6 +49,7 @@ __all__ = [
     "JudgePrompts",
     "JudgeSettings",
     "KindSummary",
+    "OnlineScorer",
     "ScoreStats",
     "ScoresSummary",
     "compare_images",

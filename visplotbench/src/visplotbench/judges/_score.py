@@ -66,37 +66,51 @@ class _References:
         return self._prepared[task_id]
 
 
+def offline_lines(
+    attempt: AttemptRecord, folder: Path, reference: tuple[Any, str], todo: tuple[str, ...] = METRICS
+) -> list[ScoreRecord]:
+    """The offline metric lines of one attempt of the run in ``folder``; ``reference`` is the
+    ``prepare``d reference image (None when there is none) and where it came from."""
+    base = {"scorer": OFFLINE, "scorer_key": OFFLINE_KEY, "prompt_version": METRICS_VERSION}
+    ref, ref_name = reference
+    values: dict[str, float | None]
+    if not attempt.images:
+        values, status = dict.fromkeys(METRICS, 0.0), "no_image"
+    elif ref is None:
+        values, status = dict.fromkeys(METRICS, None), "no_reference"
+    else:
+        try:
+            generated = (folder / attempt.images[0]).read_bytes()
+            values, status = {**compare_images(generated, ref)}, "scored"
+        except (OSError, ValueError) as exc:  # an unreadable image file
+            log.warning("%s round %d: cannot compare images: %s", attempt.task_id, attempt.round, exc)
+            values, status = dict.fromkeys(METRICS, None), "failed"
+    return [
+        _line(
+            attempt,
+            kind,
+            score=values[kind],
+            status=status,
+            reference=ref_name,
+            images=attempt.images[:1],
+            **base,
+        )
+        for kind in todo
+    ]
+
+
 def _offline(run: RunFolder, done: set[tuple[str, int, str, tuple[str, ...]]], store: ScoreStore) -> int:
     batch: list[ScoreRecord] = []
     count = 0
     references = _References(run)
     for attempt in run.scored_attempts:
         first = attempt.images[:1]
-        todo = [kind for kind in METRICS if (attempt.task_id, attempt.round, kind, tuple(first)) not in done]
+        todo = tuple(
+            kind for kind in METRICS if (attempt.task_id, attempt.round, kind, tuple(first)) not in done
+        )
         if not todo:
             continue
-        base = {
-            "scorer": OFFLINE,
-            "scorer_key": OFFLINE_KEY,
-            "prompt_version": METRICS_VERSION,
-            "images": first,
-        }
-        ref, ref_name = references.get(attempt.task_id)
-        values: dict[str, float | None]
-        if not first:
-            values, status = dict.fromkeys(METRICS, 0.0), "no_image"
-        elif ref is None:
-            values, status = dict.fromkeys(METRICS, None), "no_reference"
-        else:
-            try:
-                values, status = {**compare_images(run.images(attempt)[0], ref)}, "scored"
-            except (OSError, ValueError) as exc:  # an unreadable image file
-                log.warning("%s round %d: cannot compare images: %s", attempt.task_id, attempt.round, exc)
-                values, status = dict.fromkeys(METRICS, None), "failed"
-        batch += [
-            _line(attempt, kind, score=values[kind], status=status, reference=ref_name, **base)
-            for kind in todo
-        ]
+        batch += offline_lines(attempt, run.folder, references.get(attempt.task_id), todo)
         count += len(todo)
         if len(batch) >= _BATCH:
             store.append(batch)

@@ -59,6 +59,14 @@ class Renderer(abc.ABC):
         """Tool name -> version of what draws this language's images (the same before and after start)."""
         return {}
 
+    def warm(self) -> None:
+        """Start the warm processes this renderer keeps (workers, browser pages) now, not on first use.
+
+        ``RenderPool.prestart`` calls it for every language of a run at once, in the background.
+        Blocks until they are up; a failure to start is left for the first job to report.
+        """
+        return None  # optional: a renderer without warm processes has nothing to start
+
     def close(self) -> None:
         """Stop warm processes; the renderer must not be used afterwards."""
         return None  # optional: a renderer without warm processes has nothing to stop

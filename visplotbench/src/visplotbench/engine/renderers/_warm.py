@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import queue
+import contextlib
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from visplotbench.engine._images import job_files, read_job_image
+from visplotbench.engine._jobcontrol import current
 from visplotbench.engine._sandbox import ProcessResult
 from visplotbench.engine._types import RenderJob, RenderResult
 from visplotbench.engine._worker import WarmWorker
@@ -24,28 +26,107 @@ _ALLOCATION_FAILED = re.compile(r"memory allocation of \d+ bytes failed|std::bad
 
 
 class WorkerPool:
-    """``size`` warm workers of one handler, each serving one job at a time."""
+    """``size`` warm workers of one handler, each serving one job at a time.
 
-    def __init__(self, make: type[WarmWorker] | None = None, *, size: int, **kwargs: object):
+    A job that became a long runner (see ``_jobcontrol``) lends its worker out: the pool may then
+    start one more worker, so that the next job of the language does not wait for the long runner
+    (at most ``max_size`` workers in all). The ``RenderPool`` bounds how many long runners exist at
+    once; the extra workers stay warm for later ones.
+    """
+
+    def __init__(
+        self,
+        make: type[WarmWorker] | None = None,
+        *,
+        size: int,
+        max_size: int | None = None,
+        **kwargs: object,
+    ):
+        self._kwargs = kwargs
         self._all = [WarmWorker(**kwargs) for _ in range(size)]  # type: ignore[arg-type]
-        self._free: queue.Queue[WarmWorker] = queue.Queue()
-        for w in self._all:
-            self._free.put(w)
+        self._free = list(self._all)
+        self._base = size
+        self._lent = 0  # workers held by long runners right now
+        self.max_size = max(size, max_size if max_size is not None else 4 * size)
+        self._cond = threading.Condition()
 
     @property
     def starts(self) -> int:
         """How many times the workers were started (a restart after a crash or a limit counts)."""
         return sum(w.starts for w in self._all)
 
-    def acquire(self) -> WarmWorker:
-        return self._free.get()
+    @property
+    def size(self) -> int:
+        """How many workers the pool has now (it grows beside long runners)."""
+        return len(self._all)
 
-    def release(self, worker: WarmWorker) -> None:
-        self._free.put(worker)
+    def acquire(self) -> WarmWorker:
+        with self._cond:
+            while True:
+                if self._free:
+                    return self._free.pop()
+                if len(self._all) < min(self.max_size, self._base + self._lent):
+                    worker = WarmWorker(**self._kwargs)  # type: ignore[arg-type]  # started on first use
+                    self._all.append(worker)
+                    return worker
+                self._cond.wait()
+
+    def lend(self) -> None:
+        """A held worker now serves a long runner: one more worker may be started beside it."""
+        with self._cond:
+            self._lent += 1
+            self._cond.notify()
+
+    def release(self, worker: WarmWorker, *, lent: bool = False) -> None:
+        with self._cond:
+            if lent:
+                self._lent -= 1
+            self._free.append(worker)
+            self._cond.notify()
+
+    def warm(self) -> None:
+        """Start the pool's workers in parallel; returns when all are up (or failed to start)."""
+
+        def start() -> None:
+            worker = self.acquire()
+            try:
+                with contextlib.suppress(Exception):  # a failed start is reported by the job that needs it
+                    shutil.rmtree(worker.new_job_dir(), ignore_errors=True)
+            finally:
+                self.release(worker)
+
+        threads = [threading.Thread(target=start, name="worker-warm", daemon=True) for _ in range(self._base)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     def close(self) -> None:
-        for w in self._all:
+        with self._cond:
+            workers = list(self._all)
+        for w in workers:
             w.close()
+
+
+class _Lending:
+    """Lends a job's worker out at most once, and only while the job still holds it."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self.pool, self.held, self.lent = pool, True, False
+        self._lock = threading.Lock()
+
+    def lend(self) -> None:
+        with self._lock:
+            if not self.held or self.lent:
+                return
+            self.lent = True
+        self.pool.lend()
+
+    def end(self) -> bool:
+        """The job gives its worker back; True when it had been lent out."""
+        with self._lock:
+            self.held = False
+            return self.lent
 
 
 def read_images(out_dir: Path) -> list[Image.Image]:
@@ -68,6 +149,10 @@ class WarmRenderer(Renderer):
         """Write the job into a worker's directory and run it; the caller must ``cleanup(job_dir)``."""
         start = time.monotonic()
         worker = self.pool.acquire()
+        lending = _Lending(self.pool)
+        control = current()
+        if control is not None:
+            control.on_release(lending.lend)
         try:
             try:
                 job_dir = worker.new_job_dir()
@@ -80,8 +165,12 @@ class WarmRenderer(Renderer):
                 raise
             reply = worker.run(job_dir, self.limits_for(job), options)
         finally:
-            self.pool.release(worker)
+            self.pool.release(worker, lent=lending.end())
         return reply, job_dir, time.monotonic() - start
+
+    def warm(self) -> None:
+        """Start every worker of the pool at once (each takes up to seconds: imports, a JS runtime)."""
+        self.pool.warm()
 
     def error_text(self, reply: ProcessResult) -> str:
         """The error of a job that failed, from the worker's report (subclasses trim tool noise)."""

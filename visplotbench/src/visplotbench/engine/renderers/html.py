@@ -69,6 +69,13 @@ class HtmlRenderer(Renderer):
 
         return {"chromium": chromium_version(), "js-assets": ASSETS_VERSION}
 
+    def _tab_pool(self) -> TabPool:
+        return TabPool(self.host, self.max_concurrency, navigates=True)
+
+    def warm(self) -> None:
+        """Start the browser and open the renderer's pages."""
+        self.host.warm_tabs(self._pool_key, self._tab_pool, self.max_concurrency)
+
     def close(self) -> None:
         if self._closed:
             return
@@ -85,7 +92,7 @@ class HtmlRenderer(Renderer):
 
         shot = self.host.run_on_tab(  # an EnvironmentProblem is reported by render_safely
             self._pool_key,
-            lambda: TabPool(self.host, self.max_concurrency, navigates=True),
+            self._tab_pool,
             work,
             limits.wall_s,
         )

@@ -93,6 +93,17 @@ class MermaidRenderer(Renderer):
         meta = json.loads((mermaid_js(self.major).parent.parent / "package.json").read_text(encoding="utf-8"))
         return {"mermaid": meta["version"], "chromium": chromium_version()}
 
+    def _tab_pool(self) -> TabPool:
+        # A diagram is a static SVG (no scripts run under securityLevel strict): nothing animates,
+        # so the page is not paused between jobs (two round trips saved).
+        return TabPool(
+            self.host, self.max_concurrency, setup=lambda tab: _setup(tab, self.major), pause_idle=False
+        )
+
+    def warm(self) -> None:
+        """Start the browser and open the renderer's pages with Mermaid loaded."""
+        self.host.warm_tabs(self._pool_key, self._tab_pool, self.max_concurrency)
+
     def close(self) -> None:
         if self._closed:
             return
@@ -113,14 +124,7 @@ class MermaidRenderer(Renderer):
         try:
             shot = self.host.run_on_tab(
                 self._pool_key,
-                # A diagram is a static SVG (no scripts run under securityLevel strict): nothing
-                # animates, so the page is not paused between jobs (two round trips saved).
-                lambda: TabPool(
-                    self.host,
-                    self.max_concurrency,
-                    setup=lambda tab: _setup(tab, self.major),
-                    pause_idle=False,
-                ),
+                self._tab_pool,
                 work,
                 limits.wall_s,
             )

@@ -94,6 +94,9 @@ class PythonRenderer(WarmRenderer):
             self._versions = found
         return self._versions
 
+    def warm(self) -> None:
+        self._prestart()
+
     def _prestart(self) -> None:
         """Warm all workers at once on first use (each takes seconds), not one after another."""
         with self._lock:

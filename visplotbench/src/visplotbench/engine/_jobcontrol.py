@@ -1,0 +1,117 @@
+"""What the pool may do to a job while it runs: turn it into a *long runner*.
+
+A job that runs past a short budget is most often a program that will run into its time limit (an
+endless loop, a pathologically slow input). Such a job keeps its limits and its verdict, but it
+stops holding up fresh jobs: the renderer lets a new job of the same language start beside it (a
+warm worker pool or a tab pool admits one more), and once it has used more CPU time than valid
+programs need, its processes get the lowest CPU weight (their cpu cgroup's ``cpu.shares``). The
+renderer code that starts the job's processes registers them here; the pool decides when.
+
+The control of the job that runs in the current thread is found with ``current()`` (the pool sets
+it around each job; a job run outside a pool has none, and nothing changes for it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from visplotbench.engine._cgroup import JobCgroup
+
+_local = threading.local()
+
+
+class JobControl:
+    """One job's handle for the pool: the cgroups its processes run in, and what freeing its slot does.
+
+    Two separate steps, both at most once: ``release()`` (the job gives its slot back: the
+    renderer's callbacks let the next job of the language start beside it) and ``demote()`` (its
+    processes get the lowest CPU weight). The pool releases a job that has run long in wall time,
+    and demotes one that has *used* a lot of CPU time: a job that is merely slow because the
+    machine is busy uses little CPU and keeps its full weight, so a valid program is not starved.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cgroups: dict[int, tuple[JobCgroup, float]] = {}  # id -> (cgroup, CPU s at attach)
+        self._used = 0.0  # CPU seconds of cgroups already detached
+        self._callbacks: list[Callable[[], None]] = []
+        self.released = False
+        self.demoted = False
+
+    def attach(self, cgroup: JobCgroup | None) -> None:
+        """The job now runs (also) in ``cgroup``; lowered at once if the job is demoted already."""
+        if cgroup is None:
+            return
+        baseline = cgroup.cpu_seconds()  # a warm worker's group has used CPU before this job
+        with self._lock:
+            self._cgroups[id(cgroup)] = (cgroup, baseline)
+            demoted = self.demoted
+        if demoted:
+            cgroup.set_low_priority(True)
+
+    def detach(self, cgroup: JobCgroup | None) -> None:
+        """The job left ``cgroup`` (a warm worker that serves the next job): its weight is restored."""
+        if cgroup is None:
+            return
+        with self._lock:
+            found = self._cgroups.pop(id(cgroup), None)
+            demoted = self.demoted
+        if found is None:
+            return
+        used = cgroup.cpu_seconds() - found[1]
+        with self._lock:
+            self._used += max(0.0, used)
+        if demoted:
+            cgroup.set_low_priority(False)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the job's processes have used so far (0.0 where there is no cpuacct group)."""
+        with self._lock:
+            attached, used = list(self._cgroups.values()), self._used
+        return used + sum(max(0.0, cgroup.cpu_seconds() - baseline) for cgroup, baseline in attached)
+
+    @property
+    def measurable(self) -> bool:
+        """True once the job runs in a cgroup (a browser page does not: only its wall time counts)."""
+        with self._lock:
+            return bool(self._cgroups) or self._used > 0
+
+    def on_release(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from the pool's thread) when the job gives its slot back."""
+        with self._lock:
+            if not self.released:
+                self._callbacks.append(callback)
+                return
+        callback()
+
+    def release(self) -> None:
+        """Run the renderer's callbacks: the next job of the language may start (once)."""
+        with self._lock:
+            if self.released:
+                return
+            self.released = True
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def demote(self) -> None:
+        """Give the job's processes the lowest CPU weight (once)."""
+        with self._lock:
+            if self.demoted:
+                return
+            self.demoted = True
+            cgroups = [cgroup for cgroup, _ in self._cgroups.values()]
+        for cgroup in cgroups:
+            cgroup.set_low_priority(True)
+
+
+def current() -> JobControl | None:
+    """The control of the job the calling thread runs (None outside a ``RenderPool``)."""
+    return getattr(_local, "control", None)
+
+
+def set_current(control: JobControl | None) -> None:
+    _local.control = control
