@@ -14,6 +14,7 @@ it around each job; a job run outside a pool has none, and nothing changes for i
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -40,9 +41,21 @@ class JobControl:
         self._callbacks: list[Callable[[], None]] = []
         self.released = False
         self.demoted = False
+        self.started: float | None = None  # when the job began to run (not to wait for a worker)
+
+    def begin(self) -> None:
+        """The job's program starts running now (its process started, or its page is loading).
+
+        Time spent before (waiting for a warm worker or a browser page to start) is not the
+        program's: the pool counts a job's wall time from here.
+        """
+        with self._lock:
+            if self.started is None:
+                self.started = time.monotonic()
 
     def attach(self, cgroup: JobCgroup | None) -> None:
         """The job now runs (also) in ``cgroup``; lowered at once if the job is demoted already."""
+        self.begin()
         if cgroup is None:
             return
         baseline = cgroup.cpu_seconds()  # a warm worker's group has used CPU before this job

@@ -494,8 +494,9 @@ class TabPool:
         return list(self._free)
 
     async def warm(self, count: int) -> None:
-        """Open and prepare up to ``count`` tabs now (at most ``size``), so the first jobs find them."""
-        missing = max(0, min(count, self.size) - len(self._free))
+        """Open and prepare tabs now until ``count`` wait, so that the first jobs (and the first job
+        beside a long runner: one more than ``size``) find them ready."""
+        missing = max(0, count - len(self._free))
         tabs = await asyncio.gather(*(self._acquire() for _ in range(missing)), return_exceptions=True)
         for tab in tabs:
             if isinstance(tab, Tab):
@@ -516,11 +517,13 @@ class TabPool:
         if control is not None:
             control.on_release(place.give_back_threadsafe)
         try:
-            return await self._run(work, timeout_s)
+            return await self._run(work, timeout_s, control)
         finally:
             place.give_back()
 
-    async def _run(self, work: Callable[[Tab], Awaitable[Any]], timeout_s: float) -> PageShot:
+    async def _run(
+        self, work: Callable[[Tab], Awaitable[Any]], timeout_s: float, control: JobControl | None
+    ) -> PageShot:
         start = time.monotonic()
         if self.host.assets_moved():  # the asset server serves the folder it was started with
             await self.host.restart()
@@ -529,6 +532,8 @@ class TabPool:
         except EnvironmentProblem as exc:
             return PageShot(env_problem=str(exc))
         shot = PageShot(timings={"browser": time.monotonic() - start})
+        if control is not None:
+            control.begin()  # the page's time starts now, not while a tab was being opened
         tab.begin()
         start = time.monotonic()
         try:

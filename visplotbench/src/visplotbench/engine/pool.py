@@ -46,7 +46,6 @@ class _InFlight:
     language: str
     slot: threading.Semaphore
     control: JobControl
-    started: float
     long: bool = False  # gave its slot back (and holds one of the ``max_long_runners`` places)
 
 
@@ -177,7 +176,7 @@ class RenderPool:
 
     # --- long runners ---------------------------------------------------------------------
     def _watch(self, language: str, slot: threading.Semaphore, control: JobControl) -> _InFlight:
-        inflight = _InFlight(language, slot, control, time.monotonic())
+        inflight = _InFlight(language, slot, control)
         if self.release_after_s is None and self.demote_after_cpu_s is None:
             return inflight
         with self._watch_cond:
@@ -201,9 +200,10 @@ class RenderPool:
             inflight.slot.release()
 
     def _is_long(self, inflight: _InFlight, now: float, cpu_s: float) -> bool:
-        if self.release_after_s is None:
+        started = inflight.control.started
+        if self.release_after_s is None or started is None:  # still waiting for a worker or a page
             return False
-        wall = now - inflight.started
+        wall = now - started
         if inflight.control.measurable:
             scale = self.release_after_s / RELEASE_AFTER_S
             return cpu_s >= RELEASE_AFTER_CPU_S * scale or wall >= RELEASE_WAITING_S * scale
@@ -245,6 +245,12 @@ class RenderPool:
                     inflight.control.demote()
                     self.demoted += 1
             time.sleep(_POLL_S)
+
+    @property
+    def long_now(self) -> int:
+        """How many long runners are in flight now (at most ``max_long_runners``)."""
+        with self._watch_cond:
+            return self._long_now
 
     def submit(self, job: RenderJob) -> Future[RenderResult]:
         """Schedule one job; the future never raises for a job's own failure."""

@@ -28,8 +28,8 @@ _ALLOCATION_FAILED = re.compile(r"memory allocation of \d+ bytes failed|std::bad
 class WorkerPool:
     """``size`` warm workers of one handler, each serving one job at a time.
 
-    A job that became a long runner (see ``_jobcontrol``) lends its worker out: the pool may then
-    start one more worker, so that the next job of the language does not wait for the long runner
+    A job that became a long runner (see ``_jobcontrol``) lends its worker out: a spare worker takes
+    the next job, or the pool starts one more, so that the next job of the language does not wait for the long runner
     (at most ``max_size`` workers in all). The ``RenderPool`` bounds how many long runners exist at
     once; the extra workers stay warm for later ones.
     """
@@ -39,21 +39,30 @@ class WorkerPool:
         make: type[WarmWorker] | None = None,
         *,
         size: int,
+        spare: int = 1,
         max_size: int | None = None,
         **kwargs: object,
     ):
         self._kwargs = kwargs
-        self._all = [WarmWorker(**kwargs) for _ in range(size)]  # type: ignore[arg-type]
+        # ``spare`` workers beyond the renderer's concurrency: started with the others (``warm``),
+        # they take the next job at once when a long runner holds a worker, instead of that job
+        # waiting seconds for a worker to start (importing matplotlib costs ~1.5 CPU-s).
+        self._all = [WarmWorker(**kwargs) for _ in range(size + spare)]  # type: ignore[arg-type]
         self._free = list(self._all)
-        self._base = size
+        self._base = size + spare
         self._lent = 0  # workers held by long runners right now
-        self.max_size = max(size, max_size if max_size is not None else 4 * size)
+        self.max_size = max(size + spare, max_size if max_size is not None else 4 * size)
         self._cond = threading.Condition()
 
     @property
     def starts(self) -> int:
         """How many times the workers were started (a restart after a crash or a limit counts)."""
         return sum(w.starts for w in self._all)
+
+    @property
+    def warm_size(self) -> int:
+        """How many workers ``warm`` starts (the renderer's concurrency plus the spare)."""
+        return self._base
 
     @property
     def size(self) -> int:
@@ -95,7 +104,9 @@ class WorkerPool:
             finally:
                 self.release(worker)
 
-        threads = [threading.Thread(target=start, name="worker-warm", daemon=True) for _ in range(self._base)]
+        threads = [
+            threading.Thread(target=start, name="worker-warm", daemon=True) for _ in range(self.warm_size)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -102,7 +102,7 @@ class MermaidRenderer(Renderer):
 
     def warm(self) -> None:
         """Start the browser and open the renderer's pages with Mermaid loaded."""
-        self.host.warm_tabs(self._pool_key, self._tab_pool, self.max_concurrency)
+        self.host.warm_tabs(self._pool_key, self._tab_pool, self.max_concurrency + 1)  # + a spare
 
     def close(self) -> None:
         if self._closed:

@@ -114,7 +114,7 @@ class PythonRenderer(WarmRenderer):
             # bwrap's --die-with-parent follows the THREAD that started the worker: stay alive.
             self._closing.wait()
 
-        for _ in range(self.max_concurrency):
+        for _ in range(self.pool.warm_size):  # the spare too: it takes the job after a long runner
             threading.Thread(target=warm_one, name="python-worker-warm", daemon=True).start()
 
     def render(self, job: RenderJob) -> RenderResult:

@@ -1,0 +1,150 @@
+"""Long runners: a program that runs into its time limit does not hold up the jobs behind it.
+
+Real renderers, real sandboxed processes, a real Chromium. The assertions are about order and
+verdicts, never about wall-clock bounds: a short job submitted after two looping jobs of the same
+language (which take both of its slots) finishes before them; the looping jobs still end as
+``timeout`` at their full limit; with the feature switched off the short job finishes last (so the
+test can fail); and however many jobs run long, at most ``max_long_runners`` hold a place at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+
+import pytest
+from visplotbench.engine import Limits, RenderJob, RenderPool, RenderResult, RenderStatus
+
+pytestmark = pytest.mark.slow
+
+PY_LOOP = "x = 0\nwhile True:\n    x += 1\n"
+PY_SHORT = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()\n"
+PY_SLEEP = "import time\ntime.sleep(600)\n"
+# A flowchart whose layout takes Mermaid far longer than any real diagram (it ends at the limit).
+MERMAID_SLOW = "flowchart TD\n" + "\n".join(f"    n{i} --> n{(i * 7 + 3) % 400}" for i in range(480))
+MERMAID_SHORT = "flowchart LR\n    A[Start] --> B[End]\n"
+
+
+def _run_in_order(pool: RenderPool, jobs: dict[str, RenderJob]) -> tuple[list[str], dict[str, RenderResult]]:
+    """Submit ``jobs`` in order (a moment apart) and return the order they finished in, and the results."""
+    finished: list[str] = []
+    lock = threading.Lock()
+    futures: dict[str, Future[RenderResult]] = {}
+
+    def on_done(name: str) -> Callable[[Future[RenderResult]], None]:
+        def done(_: Future[RenderResult]) -> None:
+            with lock:
+                finished.append(name)
+
+        return done
+
+    for name, job in jobs.items():
+        futures[name] = pool.submit(job)
+        futures[name].add_done_callback(on_done(name))
+        time.sleep(0.3)  # the looping jobs take the slots first
+    results = {name: f.result() for name, f in futures.items()}
+    return finished, results
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["long-runners", "switched-off"])
+def test_looping_python_jobs_do_not_hold_up_a_short_one(enabled: bool) -> None:
+    limits = Limits(wall_s=30, cpu_s=60)  # the language's default limits
+    options: dict[str, None] = {} if enabled else {"release_after_s": None, "demote_after_cpu_s": None}
+    with RenderPool(**options) as pool:
+        pool.renderer("python").warm()
+        jobs = {
+            "loop-1": RenderJob("python", PY_LOOP, limits=limits),
+            "loop-2": RenderJob("python", PY_LOOP, limits=limits),
+            "short": RenderJob("python", PY_SHORT),
+        }
+        order, results = _run_in_order(pool, jobs)
+        workers = pool.renderer("python").pool
+        shares = [
+            (w._proc.cgroup.dirs[-1] / "cpu.shares").read_text().strip()
+            for w in workers._all
+            if w._proc is not None and w._proc.cgroup is not None
+        ]
+    assert results["short"].status is RenderStatus.OK, results["short"].error
+    for name in ("loop-1", "loop-2"):
+        loop = results[name]
+        assert loop.status is RenderStatus.TIMEOUT and loop.limit == "wall_time", (loop.status, loop.error)
+        assert loop.timings["run"] >= limits.wall_s  # the full limit: nothing is cut short
+    if enabled:
+        assert order[0] == "short", order
+        # Both loops gave their slot back and, past the CPU budget, ran at the lowest weight.
+        assert results["loop-1"].timings["long_runner"] == 2.0
+        assert results["loop-2"].timings["long_runner"] == 2.0
+        assert "long_runner" not in results["short"].timings
+        assert pool.long_runners >= 2 and pool.demoted >= 2
+        assert shares and set(shares) == {"1024"}, shares  # the warm workers' weight is restored
+    else:
+        assert order[-1] == "short", order
+        assert pool.long_runners == 0
+
+
+def test_a_slow_browser_page_does_not_hold_up_a_short_one() -> None:
+    limits = Limits(wall_s=8)
+    with RenderPool() as pool:
+        pool.renderer("mermaid").warm()
+        jobs = {
+            "slow-1": RenderJob("mermaid", MERMAID_SLOW, limits=limits),
+            "slow-2": RenderJob("mermaid", MERMAID_SLOW, limits=limits),
+            "short": RenderJob("mermaid", MERMAID_SHORT),
+        }
+        order, results = _run_in_order(pool, jobs)
+    assert results["short"].status is RenderStatus.OK, results["short"].error
+    assert order[0] == "short", order
+    for name in ("slow-1", "slow-2"):
+        slow = results[name]
+        assert slow.status is RenderStatus.TIMEOUT and slow.limit == "wall_time", (slow.status, slow.error)
+        assert slow.timings["run"] >= limits.wall_s
+        assert slow.timings["long_runner"] == 1.0  # a page's CPU is not its own: released, not demoted
+
+
+def test_long_runners_are_bounded() -> None:
+    """Six sleeping jobs: never more than ``max_long_runners`` long at once, nor more warm workers."""
+    limits = Limits(wall_s=6)
+    most_long, most_workers = 0, 0
+    with RenderPool(release_after_s=0.5, max_long_runners=2) as pool:
+        renderer = pool.renderer("python")
+        renderer.warm()
+        futures = [pool.submit(RenderJob("python", PY_SLEEP, limits=limits)) for _ in range(6)]
+        while not all(f.done() for f in futures):
+            most_long = max(most_long, pool.long_now)
+            most_workers = max(most_workers, renderer.pool.size)
+            time.sleep(0.05)
+        results = [f.result() for f in futures]
+        assert pool.long_runners >= 2
+    assert most_long == 2
+    assert most_workers <= renderer.pool.warm_size + 2
+    assert all(r.status is RenderStatus.TIMEOUT and r.limit == "wall_time" for r in results)
+
+
+def test_prestart_starts_the_warm_workers_before_any_job() -> None:
+    with RenderPool() as pool:
+        pool.prestart(["svg"])
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            renderer = pool._renderers.get("svg")
+            if (
+                renderer is not None
+                and not isinstance(renderer, Exception)
+                and renderer.pool.starts == renderer.pool.warm_size
+            ):
+                break
+            time.sleep(0.1)
+        renderer = pool.renderer("svg")
+        assert (
+            renderer.pool.starts == renderer.pool.warm_size == renderer.max_concurrency + 1
+        )  # all up, no job
+        result = pool.render(
+            RenderJob(
+                "svg",
+                '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">'
+                '<rect width="30" height="20" fill="red"/></svg>',
+            )
+        )
+        assert result.status is RenderStatus.OK
+        assert renderer.pool.starts == renderer.pool.warm_size  # the job used a warm worker
