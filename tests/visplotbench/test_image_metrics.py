@@ -144,3 +144,55 @@ def test_real_vega_lite_renders():
     assert compare_images(ref, ref) == {"ssim": pytest.approx(1.0), "edge_f1": pytest.approx(1.0)}
     assert recoloured["edge_f1"] >= 0.9 and recoloured["edge_f1"] > recoloured["ssim"]
     assert unrelated["ssim"] < 0.3 and unrelated["edge_f1"] < 0.3
+
+
+def _ink_box_in_floats(png_bytes: bytes) -> tuple[int, int, int, int] | None:
+    """The ink box as the metric defines it, computed the plain way: the whole image in floats."""
+    from visplotbench.engine._images import to_rgb_on_white
+    from visplotbench.judges._image_metrics import _BACKGROUND_DELTA
+
+    with Image.open(io.BytesIO(png_bytes)) as opened:
+        arr = np.asarray(to_rgb_on_white(opened), dtype=np.float64) / 255.0
+    border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
+    ink = (np.abs(arr - np.median(border, axis=0)) > _BACKGROUND_DELTA).any(axis=2)
+    if not ink.any():
+        return None
+    rows, cols = np.where(ink.any(axis=1))[0], np.where(ink.any(axis=0))[0]
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        bar_chart(),
+        bar_chart(background=(250, 250, 245), size=(900, 700)),
+        bar_chart(mode="RGBA", background=(0, 0, 0, 0)),
+        line_chart(),
+        png(Image.new("RGB", (64, 48), "white")),  # no ink at all
+        # a border of two colours: the median falls between levels (x.5), the exact case for the tables
+        png(Image.fromarray(np.tile(np.array([[100], [113]], dtype=np.uint8), (20, 30))).convert("RGB")),
+    ],
+    ids=["bars", "big-off-white", "transparent", "lines", "blank", "half-level-median"],
+)
+def test_the_ink_box_is_exactly_the_float_definition(image):
+    """``prepare`` finds the ink box with lookup tables (cheap); it must equal the float definition."""
+    from visplotbench.engine._images import to_rgb_on_white
+    from visplotbench.judges._image_metrics import _ink_box
+
+    with Image.open(io.BytesIO(image)) as opened:
+        assert _ink_box(to_rgb_on_white(opened)) == _ink_box_in_floats(image)
+
+
+def test_the_ink_box_of_real_renders_is_exactly_the_float_definition():
+    from visplotbench.engine._images import to_rgb_on_white
+    from visplotbench.judges._image_metrics import _ink_box
+    from visplotbench.tasks import load_tasks
+
+    images = [
+        t.image
+        for lang in ("vegalite", "latex", "lilypond", "html")
+        for t in load_tasks("bundled", [lang])[:4]
+    ]
+    for image in images:
+        with Image.open(io.BytesIO(image)) as opened:
+            assert _ink_box(to_rgb_on_white(opened)) == _ink_box_in_floats(image)

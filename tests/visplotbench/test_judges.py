@@ -475,3 +475,27 @@ def test_score_command_errors(tmp_path, capsys):
     assert main(["score", str(tmp_path / "nothing")]) == 2
     assert "no results.jsonl" in capsys.readouterr().err
     assert main(["score", str(tmp_path), "--judge-prompts", "x.json"]) == 2
+
+
+def test_scores_written_during_the_run_are_the_ones_score_run_writes(tmp_path):
+    """``OnlineScorer`` scores attempts as the harness records them (what ``run_benchmark`` does):
+    every attempt is scored before the run returns, with exactly the lines that scoring the run
+    folder from scratch afterwards gives."""
+    from visplotbench.harness import RunConfig, Runner
+    from visplotbench.judges import OnlineScorer
+
+    out = tmp_path / "run"
+    runner = Runner(
+        RunConfig(
+            model="gold", out=str(out), languages=["svg", "vegalite"], limit=3, cache_dir="", progress=False
+        )
+    )
+    scorer = OnlineScorer(out)
+    runner.listeners.append(scorer.submit)
+    runner.run()
+    scorer.close()
+    during = sorted((out / "scores.jsonl").read_text().splitlines())
+    assert scorer.scored == 6 and len(during) == 2 * 6  # ssim and edge_f1 of every attempt, once
+    (out / "scores.jsonl").rename(out / "scores.during.jsonl")
+    score_run(out, cache_dir="")
+    assert sorted((out / "scores.jsonl").read_text().splitlines()) == during
