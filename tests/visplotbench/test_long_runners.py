@@ -51,7 +51,7 @@ def _run_in_order(pool: RenderPool, jobs: dict[str, RenderJob]) -> tuple[list[st
 @pytest.mark.parametrize("enabled", [True, False], ids=["long-runners", "switched-off"])
 def test_looping_python_jobs_do_not_hold_up_a_short_one(enabled: bool) -> None:
     limits = Limits(wall_s=30, cpu_s=60)  # the language's default limits
-    options: dict[str, None] = {} if enabled else {"release_after_s": None, "demote_after_cpu_s": None}
+    options: dict[str, bool | None] = {} if enabled else {"release_after_s": None, "demote": False}
     with RenderPool(**options) as pool:
         pool.renderer("python").warm()
         jobs = {

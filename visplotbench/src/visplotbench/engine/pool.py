@@ -22,8 +22,10 @@ from visplotbench.engine.renderers._base import Renderer, env_failure, render_sa
 
 # When a running job stops holding up the next job of its language (see ``_jobcontrol``). Measured
 # on the bundled reference programs with benchmarks/bench_long_runners.py (CPU seconds per job, the
-# job's own cgroup): the costliest valid reference uses ~1.6 CPU-s (a LilyPond score), most use
-# under 0.8; every program that runs into a limit uses CPU until its 10-30 s timeout (or waits).
+# job's own cgroups): valid Python, Vega-Lite, SVG and LilyPond programs use at most ~1.7 CPU-s,
+# LaTeX up to ~5 (a package's format built on first use) and Asymptote up to ~7 (3-D scenes);
+# a program that runs into a limit uses CPU until its 10-30 s timeout (or waits). When a job is
+# demoted is each renderer's ``demote_after_cpu_s``, set above its language's valid programs.
 # A job whose CPU use the pool can read (its processes' cgroups) gives its slot back once it has
 # used RELEASE_AFTER_CPU_S of CPU, or after RELEASE_WAITING_S of wall time whatever it used (a
 # program that sleeps); wall time alone would also release valid jobs that are only slow because
@@ -33,7 +35,6 @@ from visplotbench.engine.renderers._base import Renderer, env_failure, render_sa
 RELEASE_AFTER_CPU_S = 2.0
 RELEASE_WAITING_S = 10.0
 RELEASE_AFTER_S = 2.0
-DEMOTE_AFTER_CPU_S = 3.0  # CPU seconds: past this a job's processes get the lowest CPU weight
 # Long runners may each use up to their memory limit (1-2 GiB); this many at once at most.
 MAX_LONG_RUNNERS = 6
 _POLL_S = 0.25  # how often the watcher reads the CPU use of jobs in flight
@@ -46,6 +47,7 @@ class _InFlight:
     language: str
     slot: threading.Semaphore
     control: JobControl
+    demote_after_cpu_s: float
     long: bool = False  # gave its slot back (and holds one of the ``max_long_runners`` places)
 
 
@@ -58,8 +60,8 @@ class RenderPool:
     A job that runs past a short budget (most often a program that will run into its time limit;
     see ``RELEASE_AFTER_CPU_S`` and ``release_after_s``) becomes a *long runner*: it keeps its
     limits and its verdict, but it gives its slot back, so that the next job of its language starts
-    beside it instead of waiting up to the full timeout; once it has used ``demote_after_cpu_s`` of
-    CPU time (more than valid programs need),
+    beside it instead of waiting up to the full timeout; once it has used more CPU time than its
+    language's valid programs need (``Renderer.demote_after_cpu_s``),
     its processes also get the lowest CPU weight, so that it runs on what fresh jobs leave. At
     most ``max_long_runners`` jobs are long at once (each may use its whole memory limit); past
     that, a slow job keeps its slot.
@@ -75,7 +77,7 @@ class RenderPool:
         max_workers: int | None = None,
         *,
         release_after_s: float | None = RELEASE_AFTER_S,
-        demote_after_cpu_s: float | None = DEMOTE_AFTER_CPU_S,
+        demote: bool = True,
         max_long_runners: int = MAX_LONG_RUNNERS,
     ):
         """Args:
@@ -83,7 +85,8 @@ class RenderPool:
         release_after_s: wall seconds after which a browser page gives its slot back (None:
             no job ever does); a job whose CPU use is known does so after ``RELEASE_AFTER_CPU_S``
             of CPU or ``RELEASE_WAITING_S`` of wall time, both scaled with this value.
-        demote_after_cpu_s: CPU seconds after which a job also gets the lowest CPU weight; None: never.
+        demote: lower a long runner's CPU weight once it has used more CPU than its language's
+            valid programs (``Renderer.demote_after_cpu_s``); False: never.
         max_long_runners: how many jobs may have given their slot back at once.
         """
         self._executor = ThreadPoolExecutor(
@@ -93,7 +96,7 @@ class RenderPool:
             max_workers or max(16, 2 * (os.cpu_count() or 2)) + max_long_runners,
             thread_name_prefix="render",
         )
-        self.release_after_s, self.demote_after_cpu_s = release_after_s, demote_after_cpu_s
+        self.release_after_s, self.demote = release_after_s, demote
         self.max_long_runners = max_long_runners
         self._renderers: dict[str, Renderer | EnvironmentProblem] = {}
         self._slots: dict[str, threading.Semaphore] = {}
@@ -161,7 +164,7 @@ class RenderPool:
         slot.acquire()
         waited = time.monotonic() - start
         control = JobControl()
-        inflight = self._watch(job.language, slot, control)
+        inflight = self._watch(job.language, slot, control, type(renderer).demote_after_cpu_s)
         set_current(control)
         try:
             # InvalidJob propagates: the caller's input (a data file name changed after the job was made).
@@ -170,14 +173,18 @@ class RenderPool:
             set_current(None)
             self._unwatch(inflight)
         result.timings["queued"] = waited
+        if control.measurable:  # CPU seconds of the job's own processes (no steal, no other job's)
+            result.timings["cpu"] = control.cpu_seconds()
         if inflight.long:  # when it gave its slot back; "demoted": it also ran at the lowest weight
             result.timings["long_runner"] = 1.0 + float(control.demoted)
         return result
 
     # --- long runners ---------------------------------------------------------------------
-    def _watch(self, language: str, slot: threading.Semaphore, control: JobControl) -> _InFlight:
-        inflight = _InFlight(language, slot, control)
-        if self.release_after_s is None and self.demote_after_cpu_s is None:
+    def _watch(
+        self, language: str, slot: threading.Semaphore, control: JobControl, demote_after_cpu_s: float
+    ) -> _InFlight:
+        inflight = _InFlight(language, slot, control, demote_after_cpu_s)
+        if self.release_after_s is None:
             return inflight
         with self._watch_cond:
             self._watched.append(inflight)
@@ -238,8 +245,8 @@ class RenderPool:
             for inflight in watched:
                 if (
                     inflight.long
-                    and self.demote_after_cpu_s is not None
-                    and cpu[id(inflight)] >= self.demote_after_cpu_s
+                    and self.demote
+                    and cpu[id(inflight)] >= inflight.demote_after_cpu_s
                     and not inflight.control.demoted
                 ):
                     inflight.control.demote()

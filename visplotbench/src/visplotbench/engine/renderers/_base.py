@@ -50,6 +50,9 @@ class Renderer(abc.ABC):
     source_name: ClassVar[str]  # the file the source is written to inside the job dir
     default_limits: ClassVar[Limits] = Limits()
     max_concurrency: ClassVar[int] = 2
+    # CPU seconds after which a long-running job of this language runs at the lowest CPU weight
+    # (``RenderPool``): above what its valid programs use (benchmarks/bench_long_runners.py).
+    demote_after_cpu_s: ClassVar[float] = 3.0
 
     def check(self) -> None:
         """Raise EnvironmentProblem (with the command that fixes it) if this renderer cannot run."""

@@ -46,6 +46,7 @@ class AsymptoteRenderer(Renderer):
     source_name = "main.asy"
     default_limits = Limits(wall_s=30, cpu_s=30, memory_mb=2048, max_processes=128)
     max_concurrency = 2
+    demote_after_cpu_s = 10.0  # valid programs: 3-D scenes use up to ~7 CPU-s
 
     def __init__(self) -> None:
         self.xvfb = shared_xvfb()

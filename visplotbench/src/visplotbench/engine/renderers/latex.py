@@ -87,6 +87,7 @@ class LatexRenderer(Renderer):
     source_name = "main.tex"
     default_limits = Limits(wall_s=20, cpu_s=20, memory_mb=2048)
     max_concurrency = 2
+    demote_after_cpu_s = 8.0  # valid programs: a format built on first use: up to ~5 CPU-s
 
     def check(self) -> None:
         bwrap_path()
