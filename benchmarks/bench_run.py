@@ -162,6 +162,7 @@ class Measurement:
     last_record_s: float
     after_last_s: float
     per_language_last_s: dict[str, float]
+    after_phases: dict[str, float]
     statuses: dict[str, int]
     passed: int
     total: int
@@ -176,7 +177,7 @@ def run_once(tasks: Path, out: Path, total: int) -> Measurement:
     results = out / "results.jsonl"
     seen: dict[str, float] = {}
     first = last = 0.0
-    busy0, start = machine_busy_s(), time.monotonic()
+    busy0, start, epoch = machine_busy_s(), time.monotonic(), time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     offset = 0
     while True:
@@ -200,6 +201,14 @@ def run_once(tasks: Path, out: Path, total: int) -> Measurement:
     cpu = machine_busy_s() - busy0
     if proc.returncode != 0:
         raise SystemExit(f"the run failed ({proc.returncode}):\n{proc.stderr.read() if proc.stderr else ''}")
+    # After the last record, each step ends by writing its file: the runner (pool closed) its
+    # summary.json, the scoring its scores_summary.json, the reports report.html; then the process exits.
+    marks = {
+        "runner done": "summary.json",
+        "scores done": "scores_summary.json",
+        "reports done": "report.html",
+    }
+    phases = {k: (out / f).stat().st_mtime - epoch - last for k, f in marks.items() if (out / f).exists()}
     per_language: dict[str, float] = {}
     statuses: collections.Counter[str] = collections.Counter()
     passed = 0
@@ -209,7 +218,9 @@ def run_once(tasks: Path, out: Path, total: int) -> Measurement:
         per_language[language] = max(per_language.get(language, 0.0), seen.get(record["task_id"], wall))
         statuses[f"{language}:{record['status']}"] += 1
         passed += bool(record["passed"])
-    return Measurement(wall, cpu, first, last, wall - last, per_language, dict(statuses), passed, total)
+    return Measurement(
+        wall, cpu, first, last, wall - last, per_language, phases, dict(statuses), passed, total
+    )
 
 
 def main() -> None:
@@ -231,7 +242,9 @@ def main() -> None:
             print(
                 f"run {n + 1}: wall {m.wall_s:.1f} s, machine CPU {m.cpu_s:.1f} s, passed {m.passed}/{m.total}, "
                 f"first record {m.first_record_s:.1f} s, last {m.last_record_s:.1f} s, "
-                f"after the last {m.after_last_s:.1f} s\n  last record per language (s): {langs}"
+                f"after the last {m.after_last_s:.1f} s ("
+                + ", ".join(f"{k} +{v:.1f}" for k, v in m.after_phases.items())
+                + f")\n  last record per language (s): {langs}"
             )
         if len(runs) > 1 and any(r.statuses != runs[0].statuses for r in runs):
             print("WARNING: verdicts differ between runs")

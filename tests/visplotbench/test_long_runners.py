@@ -9,6 +9,7 @@ test can fail); and however many jobs run long, at most ``max_long_runners`` hol
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ PY_SLEEP = "import time\ntime.sleep(600)\n"
 # A flowchart whose layout takes Mermaid far longer than any real diagram (it ends at the limit).
 MERMAID_SLOW = "flowchart TD\n" + "\n".join(f"    n{i} --> n{(i * 7 + 3) % 400}" for i in range(480))
 MERMAID_SHORT = "flowchart LR\n    A[Start] --> B[End]\n"
+HTML_LOOP = "<html><body><h1>x</h1><script>let i = 0; while (true) { i++; }</script></body></html>"
 
 
 def _run_in_order(pool: RenderPool, jobs: dict[str, RenderJob]) -> tuple[list[str], dict[str, RenderResult]]:
@@ -85,7 +87,7 @@ def test_looping_python_jobs_do_not_hold_up_a_short_one(enabled: bool) -> None:
 
 
 def test_a_slow_browser_page_does_not_hold_up_a_short_one() -> None:
-    limits = Limits(wall_s=8)
+    limits = Limits(wall_s=15, memory_mb=2048)  # Mermaid's default limits
     with RenderPool() as pool:
         pool.renderer("mermaid").warm()
         jobs = {
@@ -100,7 +102,26 @@ def test_a_slow_browser_page_does_not_hold_up_a_short_one() -> None:
         slow = results[name]
         assert slow.status is RenderStatus.TIMEOUT and slow.limit == "wall_time", (slow.status, slow.error)
         assert slow.timings["run"] >= limits.wall_s
-        assert slow.timings["long_runner"] == 1.0  # a page's CPU is not its own: released, not demoted
+        assert slow.timings["long_runner"] >= 1.0  # released (and demoted when it used 3 CPU-s)
+
+
+def test_a_looping_page_is_demoted_and_its_renderer_restored() -> None:
+    """A page's renderer process is known (one per page), so a looping page is reniced like a
+    process job is lowered; the page's tab serves the next job at normal priority again."""
+    limits = Limits(wall_s=20)
+    with RenderPool() as pool:
+        renderer = pool.renderer("html")
+        renderer.warm()
+        tabs = renderer.host.pools[renderer._pool_key]._free
+        pids = [tab.renderer_pid for tab in tabs]
+        assert pids and all(pid is not None for pid in pids) and len(set(pids)) == len(pids)
+        loop = pool.render(RenderJob("html", HTML_LOOP, limits=limits))
+        after = pool.render(RenderJob("html", "<html><body><h1>after</h1></body></html>"))
+        nices = [os.getpriority(os.PRIO_PROCESS, pid) for pid in renderer.host.renderer_pids()]
+    assert loop.status is RenderStatus.TIMEOUT and loop.limit == "wall_time" and loop.timings["run"] >= 20
+    assert loop.timings["long_runner"] == 2.0 and loop.timings["cpu"] >= 3.0
+    assert after.status in (RenderStatus.OK, RenderStatus.BLANK) and "long_runner" not in after.timings
+    assert nices and set(nices) == {0}, nices
 
 
 def test_long_runners_are_bounded() -> None:

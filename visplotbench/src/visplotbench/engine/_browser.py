@@ -123,6 +123,7 @@ class BrowserHost:
         self._launching: asyncio.Lock | None = None
         self._generation = 0
         self._cgroup: Any = None
+        self._new_tab_lock: asyncio.Lock | None = None
         self._wrapper_dir: str | None = None
         self._assets: dict[Path, bytes] = {}
         self._asset_bytes = 0
@@ -206,6 +207,7 @@ class BrowserHost:
         with self._start_lock:
             if self._loop is None or self._thread is None or not self._thread.is_alive():
                 loop = asyncio.new_event_loop()
+                self._new_tab_lock = None  # an asyncio lock belongs to the loop it was first used on
                 ready = threading.Event()
 
                 def run() -> None:
@@ -374,7 +376,32 @@ class BrowserHost:
         wrapper.chmod(0o700)
         return str(wrapper)
 
+    def renderer_pids(self) -> set[int]:
+        """Host pids of the browser's renderer processes (one per page: each has its own context)."""
+        found: set[int] = set()
+        cgroup = self._cgroup
+        for procs in cgroup.procs_files[:1] if cgroup else []:
+            with contextlib.suppress(OSError):
+                for pid in Path(procs).read_text().split():
+                    with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if b"--type=renderer" in f.read():
+                            found.add(int(pid))
+        return found
+
     async def new_tab(self, *, scale: float = 1.0) -> Tab:
+        """A new page in a browser context of its own; its renderer process is noted when it can be
+        told apart (pages are opened one at a time for that: the process that appeared is its)."""
+        if self._new_tab_lock is None:
+            self._new_tab_lock = asyncio.Lock()
+        async with self._new_tab_lock:
+            before = self.renderer_pids()
+            tab = await self._new_tab(scale)
+            new = self.renderer_pids() - before
+            if len(new) == 1:
+                tab.renderer_pid = new.pop()
+            return tab
+
+    async def _new_tab(self, scale: float) -> Tab:
         conn = await self.browser()
         generation = self._generation
         try:

@@ -13,6 +13,8 @@ it around each job; a job run outside a pool has none, and nothing changes for i
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +39,10 @@ class JobControl:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cgroups: dict[int, tuple[JobCgroup, float]] = {}  # id -> (cgroup, CPU s at attach)
-        self._used = 0.0  # CPU seconds of cgroups already detached
+        self._used = 0.0  # CPU seconds of cgroups and processes already detached
+        self._pids: dict[int, float] = {}  # a browser page's renderer process -> its CPU s at attach
+        self._in_cgroup = False
+        self._measured = False
         self._callbacks: list[Callable[[], None]] = []
         self.released = False
         self.demoted = False
@@ -61,6 +66,7 @@ class JobControl:
         baseline = cgroup.cpu_seconds()  # a warm worker's group has used CPU before this job
         with self._lock:
             self._cgroups[id(cgroup)] = (cgroup, baseline)
+            self._in_cgroup = True
             demoted = self.demoted
         if demoted:
             cgroup.set_low_priority(True)
@@ -80,17 +86,52 @@ class JobControl:
         if demoted:
             cgroup.set_low_priority(False)
 
+    def attach_process(self, pid: int) -> None:
+        """The job runs in process ``pid`` too, which serves other jobs before and after it (a
+        browser page's renderer): its CPU use counts from now, and a demotion renices it."""
+        self.begin()
+        baseline = process_cpu_seconds(pid)
+        if baseline is None:
+            return
+        with self._lock:
+            self._pids[pid] = baseline
+            self._measured = True
+            demoted = self.demoted
+        if demoted:
+            _renice(pid, LOW_NICE)
+
+    def detach_process(self, pid: int) -> None:
+        """The job left process ``pid``: its CPU use is kept, its priority restored."""
+        with self._lock:
+            baseline = self._pids.pop(pid, None)
+            demoted = self.demoted
+        if baseline is None:
+            return
+        now = process_cpu_seconds(pid)
+        with self._lock:
+            self._used += max(0.0, (now or baseline) - baseline)
+        if demoted:
+            _renice(pid, 0)
+
     def cpu_seconds(self) -> float:
         """CPU seconds the job's processes have used so far (0.0 where there is no cpuacct group)."""
         with self._lock:
-            attached, used = list(self._cgroups.values()), self._used
-        return used + sum(max(0.0, cgroup.cpu_seconds() - baseline) for cgroup, baseline in attached)
+            attached, pids, used = list(self._cgroups.values()), dict(self._pids), self._used
+        used += sum(max(0.0, cgroup.cpu_seconds() - baseline) for cgroup, baseline in attached)
+        return used + sum(max(0.0, (process_cpu_seconds(pid) or base) - base) for pid, base in pids.items())
 
     @property
-    def measurable(self) -> bool:
-        """True once the job runs in a cgroup (a browser page does not: only its wall time counts)."""
+    def in_cgroup(self) -> bool:
+        """True once the job runs in a cgroup of its own (a browser page does not: it shares the
+        browser's, and the pool releases it on its wall time)."""
         with self._lock:
-            return bool(self._cgroups) or self._used > 0
+            return self._in_cgroup
+
+    @property
+    def measured(self) -> bool:
+        """True when ``cpu_seconds`` is the job's (a cgroup or a page's renderer process was attached)."""
+        with self._lock:
+            return self._in_cgroup or self._measured
 
     def on_release(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` (from the pool's thread) when the job gives its slot back."""
@@ -117,8 +158,33 @@ class JobControl:
                 return
             self.demoted = True
             cgroups = [cgroup for cgroup, _ in self._cgroups.values()]
+            pids = list(self._pids)
         for cgroup in cgroups:
             cgroup.set_low_priority(True)
+        for pid in pids:
+            _renice(pid, LOW_NICE)
+
+
+# The nice value of a demoted page's renderer. Inside the browser's own cpu cgroup (no autogroup
+# there) nice 19 weighs 15 against a normal page's 1024.
+LOW_NICE = 19
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system, all threads) process ``pid`` has used; None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14 and 15 of stat)
+
+
+def _renice(pid: int, nice: int) -> None:
+    """Set the nice value of ``pid``'s main thread (where a renderer runs the page's scripts)."""
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, pid, nice)
 
 
 def current() -> JobControl | None:

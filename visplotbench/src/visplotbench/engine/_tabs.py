@@ -147,6 +147,7 @@ class Tab:
     ) -> None:
         self.host, self.context_id, self.target_id, self.session = host, context_id, target_id, session
         self.generation, self.scale = generation, scale
+        self.renderer_pid: int | None = None  # the host pid of the page's renderer, when known
         self.jobs = 0
         self.crashed = False
         self.broken = False
@@ -534,6 +535,17 @@ class TabPool:
         shot = PageShot(timings={"browser": time.monotonic() - start})
         if control is not None:
             control.begin()  # the page's time starts now, not while a tab was being opened
+            if tab.renderer_pid is not None:  # its CPU use is measured, and it can be demoted
+                control.attach_process(tab.renderer_pid)
+        try:
+            return await self._run_on(tab, shot, work, timeout_s)
+        finally:
+            if control is not None and tab.renderer_pid is not None:
+                control.detach_process(tab.renderer_pid)
+
+    async def _run_on(
+        self, tab: Tab, shot: PageShot, work: Callable[[Tab], Awaitable[Any]], timeout_s: float
+    ) -> PageShot:
         tab.begin()
         start = time.monotonic()
         try:

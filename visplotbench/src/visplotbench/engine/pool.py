@@ -173,7 +173,7 @@ class RenderPool:
             set_current(None)
             self._unwatch(inflight)
         result.timings["queued"] = waited
-        if control.measurable:  # CPU seconds of the job's own processes (no steal, no other job's)
+        if control.measured:  # CPU seconds of the job's own processes (no steal, no other job's)
             result.timings["cpu"] = control.cpu_seconds()
         if inflight.long:  # when it gave its slot back; "demoted": it also ran at the lowest weight
             result.timings["long_runner"] = 1.0 + float(control.demoted)
@@ -211,7 +211,7 @@ class RenderPool:
         if self.release_after_s is None or started is None:  # still waiting for a worker or a page
             return False
         wall = now - started
-        if inflight.control.measurable:
+        if inflight.control.in_cgroup:
             scale = self.release_after_s / RELEASE_AFTER_S
             return cpu_s >= RELEASE_AFTER_CPU_S * scale or wall >= RELEASE_WAITING_S * scale
         return wall >= self.release_after_s
