@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 VPB := $(VENV)/bin/visplotbench
 
-.PHONY: install run test test-fast check bench-render bench-stops bench-pipeline train dataset space publish-space
+.PHONY: install run test test-fast check bench-render bench-run bench-stops bench-pipeline train dataset space publish-space
 
 install:
 	bash scripts/install.sh
@@ -33,6 +33,12 @@ check: install
 
 bench-render: install
 	$(PY) benchmarks/bench_render.py
+
+# Cold gold runs with misbehaving programs: 120 programs (12 valid + 3 broken per language), median
+# of 3; BENCH_RUN_ARGS="--set valid" for the 96 valid ones, "--set paper888" for 888 tasks.
+BENCH_RUN_ARGS ?=
+bench-run: install
+	$(PY) benchmarks/bench_run.py $(BENCH_RUN_ARGS)
 
 # Build VisCode-Multi from real programs fetched from the package registries (PyPI sdists, Debian
 # documentation packages, npm), verified by the render engine, into ./viscode-multi (the Hub layout:
