@@ -37,6 +37,10 @@ RELEASE_WAITING_S = 10.0
 RELEASE_AFTER_S = 2.0
 # Long runners may each use up to their memory limit (1-2 GiB); this many at once at most.
 MAX_LONG_RUNNERS = 6
+# A renderer that could not start is tried again on a job this long after (a long-lived pool, e.g.
+# the Space's, must not lose a language for good to one failed browser start); jobs in between
+# get the start-up error at once as ``env_failure``.
+RETRY_START_S = 30.0
 _POLL_S = 0.25  # how often the watcher reads the CPU use of jobs in flight
 
 
@@ -101,6 +105,7 @@ class RenderPool:
         self._renderers: dict[str, Renderer | EnvironmentProblem] = {}
         self._slots: dict[str, threading.Semaphore] = {}
         self._making: dict[str, threading.Lock] = {}
+        self._failed_at: dict[str, float] = {}  # when a renderer last failed to start
         self._lock = threading.Lock()
         self._closed = False
         self._watch_cond = threading.Condition()
@@ -120,6 +125,9 @@ class RenderPool:
         # One lock per language: renderers of different languages are made (and checked) at once.
         with making:
             found = self._renderers.get(language)
+            failed_at = self._failed_at.get(language, 0.0)
+            if isinstance(found, EnvironmentProblem) and time.monotonic() - failed_at >= RETRY_START_S:
+                found = None  # it may have been passing trouble (a browser that did not start once)
             if found is None:
                 try:
                     cls = renderer_class(language)
@@ -128,6 +136,7 @@ class RenderPool:
                     self._slots[language] = threading.Semaphore(cls.max_concurrency)
                 except (EnvironmentProblem, ImportError) as exc:
                     found = EnvironmentProblem(str(exc))
+                    self._failed_at[language] = time.monotonic()
                 with self._lock:
                     self._renderers[language] = found
         if isinstance(found, EnvironmentProblem):
