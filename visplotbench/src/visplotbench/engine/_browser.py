@@ -88,6 +88,7 @@ from visplotbench.engine._assetserver import (
 )
 from visplotbench.engine._assetserver import prepare as prepare_asset_server
 from visplotbench.engine._cdp import Connection, ProtocolError, launch
+from visplotbench.engine._cgroup import SHARES_NORMAL
 from visplotbench.engine._chromium import (
     _FIX,
     DISABLED_FEATURES,
@@ -124,6 +125,7 @@ class BrowserHost:
         self._generation = 0
         self._cgroup: Any = None
         self._new_tab_lock: asyncio.Lock | None = None
+        self._pages = 0  # pages being rendered now (``pages_changed``)
         self._wrapper_dir: str | None = None
         self._assets: dict[Path, bytes] = {}
         self._asset_bytes = 0
@@ -375,6 +377,17 @@ class BrowserHost:
         wrapper.write_text("\n".join(lines) + "\n", encoding="utf-8")
         wrapper.chmod(0o700)
         return str(wrapper)
+
+    def pages_changed(self, delta: int) -> None:
+        """``delta`` more (or fewer) pages are being rendered; on the loop's thread.
+
+        The whole browser is one cpu cgroup, and every other job has one of its own: the browser's
+        weight is one job's (1024 shares) per page it renders, so that a page gets the share of the
+        CPU any other job gets however many pages run at once (a long runner's page no longer counts).
+        """
+        self._pages = max(0, self._pages + delta)
+        if self._cgroup is not None:
+            self._cgroup.set_cpu_weight(SHARES_NORMAL * max(1, self._pages))
 
     def renderer_pids(self) -> set[int]:
         """Host pids of the browser's renderer processes (one per page: each has its own context)."""

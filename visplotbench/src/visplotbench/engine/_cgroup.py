@@ -118,12 +118,16 @@ class JobCgroup:
 
     def set_low_priority(self, low: bool) -> bool:
         """Lower (or restore) the CPU weight of all the job's processes; False without a cpu group."""
+        return self.set_cpu_weight(SHARES_LOW if low else SHARES_NORMAL)
+
+    def set_cpu_weight(self, shares: int) -> bool:
+        """Set the cpu group's ``cpu.shares`` (1024: one job's weight); False without a cpu group."""
         done = False
         for d in self.dirs:
-            shares = d / "cpu.shares"
-            if shares.exists():
+            path = d / "cpu.shares"
+            if path.exists():
                 with contextlib.suppress(OSError):
-                    shares.write_text(str(SHARES_LOW if low else SHARES_NORMAL))
+                    path.write_text(str(max(SHARES_LOW, min(shares, 262144))))
                     done = True
         return done
 

@@ -450,16 +450,22 @@ _SETTLE_AND_MEASURE = (
 
 
 class _Place:
-    """A job's place in a ``TabPool``, given back once: when the job ends or becomes a long runner."""
+    """A job's place in a ``TabPool``, given back once: when the job ends or becomes a long runner.
 
-    def __init__(self, sem: asyncio.Semaphore, loop: asyncio.AbstractEventLoop) -> None:
-        self.sem, self.loop, self.given = sem, loop, False
+    While it holds its place the page weighs as much as one job in the browser's CPU weight (see
+    ``BrowserHost.pages_changed``).
+    """
+
+    def __init__(self, sem: asyncio.Semaphore, loop: asyncio.AbstractEventLoop, host: BrowserHost) -> None:
+        self.sem, self.loop, self.host, self.given = sem, loop, host, False
+        host.pages_changed(+1)
 
     def give_back(self) -> None:
         """On the loop's thread."""
         if not self.given:
             self.given = True
             self.sem.release()
+            self.host.pages_changed(-1)
 
     def give_back_threadsafe(self) -> None:
         """From any thread (the pool's long-runner watcher)."""
@@ -514,7 +520,7 @@ class TabPool:
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.size)
         await self._sem.acquire()
-        place = _Place(self._sem, asyncio.get_running_loop())
+        place = _Place(self._sem, asyncio.get_running_loop(), self.host)
         if control is not None:
             control.on_release(place.give_back_threadsafe)
         try:
