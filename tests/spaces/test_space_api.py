@@ -6,16 +6,22 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SECRET, fail_then_fix
+from space_helpers import (
+    CODES,
+    DOWNLOAD_CODE,
+    DOWNLOAD_JSON,
+    ERRORS,
+    GALLERIES,
+    HEADS,
+    MESSAGE,
+    METRICS,
+    SECRET,
+    SUMMARY,
+    api_value,
+    fail_then_fix,
+)
 
 pytestmark = pytest.mark.slow
-MAX_ROUNDS = 5
-# The values /self_debug returns, in order: summary, message, then 6 of each per-round component (the
-# round boxes are layout: the client gets no value for them), then the final outputs.
-N = MAX_ROUNDS + 1
-SUMMARY, MESSAGE = 0, 1
-HEADS, REPLIES, CODES, ERRORS, GALLERIES = (2 + N * k for k in range(5))
-FINAL, REFERENCE, METRICS, DOWNLOAD_JSON, DOWNLOAD_CODE = (2 + 5 * N + i for i in range(5))
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +29,6 @@ def client(served):
     from gradio_client import Client
 
     return Client(served.url, verbose=False)
-
-
-def _value(output):
-    """A component's value from the client (an update dict carries it under 'value')."""
-    return output.get("value") if isinstance(output, dict) and "__type__" in output else output
 
 
 def test_api_lists_the_endpoints(client):
@@ -55,20 +56,20 @@ def test_self_debug_over_the_api(client, stub_for):
         None,
         api_name="/self_debug",
     )
-    assert "Passed** at round 1" in _value(out[SUMMARY])
-    assert "error" in _value(out[HEADS]) and "ok" in _value(out[HEADS + 1])
-    assert "undefined_name_here" in _value(out[ERRORS])  # the error excerpt the model saw in round 1
+    assert "Passed** at round 1" in api_value(out[SUMMARY])
+    assert "error" in api_value(out[HEADS]) and "ok" in api_value(out[HEADS + 1])
+    assert "undefined_name_here" in api_value(out[ERRORS])  # the error excerpt the model saw in round 1
     assert "undefined_name_here" in stub.requests[1]["messages"][-1]["content"]
-    assert _value(out[CODES + 1]).strip() == task.code.strip()
-    images = _value(out[GALLERIES + 1])
+    assert api_value(out[CODES + 1]).strip() == task.code.strip()
+    images = api_value(out[GALLERIES + 1])
     assert images and len(images) >= 1
-    metrics = _value(out[METRICS])
+    metrics = api_value(out[METRICS])
     assert "ssim" in metrics and "edge_f1" in metrics
-    jsonl = Path(_value(out[DOWNLOAD_JSON]))
+    jsonl = Path(api_value(out[DOWNLOAD_JSON]))
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
     assert [r["round"] for r in records] == [0, 1] and [r["status"] for r in records] == ["error", "ok"]
     assert records[1]["messages"] == stub.requests[1]["messages"]
-    assert Path(_value(out[DOWNLOAD_CODE])).read_text() == _value(out[CODES + 1])
+    assert Path(api_value(out[DOWNLOAD_CODE])).read_text() == api_value(out[CODES + 1])
     assert SECRET not in jsonl.read_text()
 
 
@@ -89,7 +90,7 @@ def test_custom_instruction_with_data(client, stub_for):
         None,
         api_name="/self_debug",
     )
-    assert "Failed** after 0 self-debug rounds" in _value(out[SUMMARY])
+    assert "Failed** after 0 self-debug rounds" in api_value(out[SUMMARY])
     prompt = stub.requests[0]["messages"][-1]["content"]
     assert "Plot sales per year as bars." in prompt and "year" in prompt and "sales" in prompt
 
@@ -109,7 +110,7 @@ def test_bad_inputs_are_refused_with_a_message(client):
         None,
         api_name="/self_debug",
     )
-    assert "Type an instruction" in _value(out[MESSAGE])
+    assert "Type an instruction" in api_value(out[MESSAGE])
     out = client.predict(
         "python",
         "",
@@ -124,7 +125,7 @@ def test_bad_inputs_are_refused_with_a_message(client):
         None,
         api_name="/self_debug",
     )
-    assert "base URL" in _value(out[MESSAGE])  # no model configured: how to configure one
+    assert "base URL" in api_value(out[MESSAGE])  # no model configured: how to configure one
 
 
 def test_playground_over_the_api(client):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, fail_then_fix
+from space_helpers import ROOT, fail_then_fix
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"

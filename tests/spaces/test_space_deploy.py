@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import ROOT, SPACE
+from space_helpers import ROOT, SPACE
 
 sys.path.insert(0, str(SPACE))
 import publish

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SECRET, SPACE, fail_then_fix
+from space_helpers import ROOT, SECRET, SPACE, fail_then_fix
 from viscoder2_space import ModelChoice, Resources, SpaceConfig, render_program, replay, run_self_debug
 from viscoder2_space._models import ENDPOINT
 from visplotbench.harness import Runner
