@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,47 @@ def test_two_visitors_get_their_own_rounds(browser, served, stub_for):
         assert len(stub.requests) == 2  # each visitor's rounds went to their own model only
     for _, page, _ in pages:
         page.context.close()
+
+
+def test_a_visitor_who_leaves_cancels_their_run(browser, served, resources, stub_for, monkeypatch):
+    """Closing the page mid-run cancels the run: no further model request, no further render, and the
+    app serves the next visitor."""
+    from visplotbench.tasks import load_bundled
+
+    delay_s = 3.0
+    renders: list[str] = []
+    real_render = resources.pool.render
+
+    def counted_render(job: Any) -> Any:  # counts, then renders for real
+        renders.append(job.language)
+        return real_render(job)
+
+    monkeypatch.setattr(resources.pool, "render", counted_render)
+    stub = stub_for(fail_then_fix("svg", delay_s=delay_s, always_fail=True))
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(served.url, wait_until="domcontentloaded")
+    page.locator("#sd-run").wait_for()
+    start_self_debug(page, "svg", load_bundled("svg")[0].id, stub.base_url, rounds=5)
+    page.locator("#round-0-head").get_by_text(re.compile("Round 0")).wait_for()
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while len(stub.requests) < 2 and time.monotonic() < deadline:  # round 1's request is in flight
+        time.sleep(0.05)
+    assert len(stub.requests) == 2 and renders == ["svg"]
+    context.close()  # the visitor leaves while the model writes round 1
+
+    time.sleep(4 * delay_s)  # round 1's reply comes back; rounds 2 and 3 would have started by now
+    assert len(stub.requests) == 2, "the run went on asking the model after the visitor left"
+    assert renders == ["svg"], "the run went on rendering after the visitor left"
+
+    # The next visitor is served as usual.
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(served.url, wait_until="domcontentloaded")
+    page.locator("#sd-run").wait_for()
+    fresh = stub_for(fail_then_fix("vegalite"))
+    start_self_debug(page, "vegalite", load_bundled("vegalite")[0].id, fresh.base_url)
+    page.locator("#sd-summary").get_by_text(re.compile("Passed at round 1")).wait_for()
+    assert len(fresh.requests) == 2 and len(stub.requests) == 2
+    page.context.close()
