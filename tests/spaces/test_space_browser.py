@@ -92,6 +92,8 @@ def test_self_debug_round_by_round(page, stub_for):
     summary.get_by_text(re.compile("Passed at round 1")).wait_for()
     assert "error" in page.locator("#round-0-head").inner_text()
     assert '"mark"' in code_text(page, 1)
+    copy = page.locator("#round-1-code").get_by_role("button", name=re.compile("copy", re.I))
+    assert copy.count() >= 1  # the extracted code is one click from the clipboard
     page.locator("#sd-reference img").wait_for(state="visible")
     page.locator("#sd-metrics").get_by_text(re.compile("ssim")).wait_for()
     assert not page.locator("#round-2").is_visible()
@@ -182,7 +184,7 @@ def test_a_visitor_who_leaves_cancels_their_run(browser, served, resources, stub
     app serves the next visitor."""
     from visplotbench.tasks import load_bundled
 
-    delay_s = 3.0
+    delay_s = 5.0  # each reply: long enough that the page is closed while round 1 is being written
     renders: list[str] = []
     real_render = resources.pool.render
 
@@ -205,7 +207,7 @@ def test_a_visitor_who_leaves_cancels_their_run(browser, served, resources, stub
     assert len(stub.requests) == 2 and renders == ["svg"]
     context.close()  # the visitor leaves while the model writes round 1
 
-    time.sleep(4 * delay_s)  # round 1's reply comes back; rounds 2 and 3 would have started by now
+    time.sleep(3 * delay_s)  # round 1's reply comes back; round 2 would have been rendered by now
     assert len(stub.requests) == 2, "the run went on asking the model after the visitor left"
     assert renders == ["svg"], "the run went on rendering after the visitor left"
 
@@ -219,3 +221,34 @@ def test_a_visitor_who_leaves_cancels_their_run(browser, served, resources, stub
     page.locator("#sd-summary").get_by_text(re.compile("Passed at round 1")).wait_for()
     assert len(fresh.requests) == 2 and len(stub.requests) == 2
     page.context.close()
+
+
+def test_uploads_fill_the_data_and_the_program(page, tmp_path):
+    """A CSV uploaded in the Self-debug tab becomes the task's data (the preview is the benchmark's prompt
+    with its data descriptor); a program and a data file uploaded in the Playground render together."""
+    csv = tmp_path / "sales.csv"
+    csv.write_text("year,sales\n2020,3\n2021,5\n2022,4\n")
+    fill(page, "sd-instruction", "Plot sales per year as bars.")
+    page.locator("#sd-data-file input[type=file]").set_input_files(str(csv))
+    page.wait_for_function("() => document.querySelector('#sd-data textarea').value.includes('2021,5')")
+    page.wait_for_function("() => document.querySelector('#sd-preview textarea').value.includes('sales')")
+    preview = page.locator("#sd-preview textarea").input_value()
+    assert "Plot sales per year as bars." in preview and "year" in preview
+
+    page.get_by_role("tab", name="Playground").click()
+    program = tmp_path / "bars.py"
+    program.write_text(
+        "import matplotlib.pyplot as plt\nimport pandas as pd\n"
+        "df = pd.read_csv('data.csv')\nplt.bar(df['year'].astype(str), df['sales'])\n"
+        "assert list(df['sales']) == [3, 5, 4]\nplt.show()\n"
+    )
+    page.locator("#pg-upload input[type=file]").set_input_files(str(program))
+    page.locator("#pg-code").get_by_text("read_csv").wait_for()
+    page.locator("#pg-data-upload input[type=file]").set_input_files(str(csv))
+    page.wait_for_function("() => document.querySelector('#pg-data textarea').value.includes('2022,4')")
+    page.locator("#pg-render").click()
+    page.locator("#pg-status").get_by_text(re.compile("^python: ")).wait_for()
+    assert "python: ok" in page.locator("#pg-status").inner_text().replace("`", ""), page.locator(
+        "#pg-error textarea"
+    ).input_value()
+    page.locator("#pg-images img").first.wait_for(state="visible")

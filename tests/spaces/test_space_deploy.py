@@ -50,6 +50,7 @@ def test_make_space_serves_the_page():
                 time.sleep(1)
         assert "VisCoder2" in page, proc.stdout.read().decode() if proc.poll() is not None else "no page"
         assert "self_debug" in page and "render" in page  # the API endpoints are declared
+        assert "No model is configured" in page  # no model: the page says how to configure one
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

@@ -177,3 +177,49 @@ def _quote(text: str) -> str:
     import shlex
 
     return shlex.quote(text)
+
+
+def test_stop_while_the_model_writes_renders_nothing_more(resources, stub_for, monkeypatch):
+    """Stop pressed (or the page left) during round 1's model request: that reply is dropped unrendered
+    and no further request is made."""
+    import threading
+
+    stop = threading.Event()
+    broken = fail_then_fix("svg", always_fail=True)
+
+    def script(body, call):
+        if call == 1:
+            stop.set()  # the visitor stops while round 1 is being written
+        return broken(body, call)
+
+    renders: list[str] = []
+    real_render = resources.pool.render
+
+    def counted_render(job):  # counts, then renders for real
+        renders.append(job.language)
+        return real_render(job)
+
+    monkeypatch.setattr(resources.pool, "render", counted_render)
+    stub = stub_for(script)
+    task = load_bundled("svg")[0]
+    view = _last(run_self_debug(resources, task, ModelChoice(ENDPOINT, stub.base_url, "stub-model"), 5, stop))
+    assert len(stub.requests) == 2 and renders == ["svg"]
+    assert [r.round for r in view.rounds] == [0] and view.done
+    assert view.summary == "**Stopped** by the visitor after round 0."
+
+
+def test_slow_endpoint_is_a_clear_message_and_the_next_run_works(stub_for):
+    """A model slower than VISCODER2_TIMEOUT_S: the run says so (no stack trace) and the next run works."""
+    slow = stub_for(fail_then_fix("svg", delay_s=4.0))
+    fast = stub_for(fail_then_fix("svg"))
+    res = Resources(SpaceConfig(request_timeout_s=1))
+    try:
+        task = load_bundled("svg")[0]
+        view = _last(run_self_debug(res, task, ModelChoice(ENDPOINT, slow.base_url, "stub-model"), 3))
+        assert "did not answer in time" in view.message and "Traceback" not in view.message, view.message
+        assert len(view.rounds) == 1 and view.rounds[0].status == "generation_failed"
+        assert "model request failed in round 0" in view.summary
+        again = _last(run_self_debug(res, task, ModelChoice(ENDPOINT, fast.base_url, "stub-model"), 3))
+        assert "Passed** at round 1" in again.summary and not again.message
+    finally:
+        res.close()
