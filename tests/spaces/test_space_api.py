@@ -148,3 +148,40 @@ def test_task_endpoint_fills_the_task(client):
     assert task.task__plot_description.strip()[:40] in instruction
     assert task.task__plot_description.strip()[:40] in preview
     assert reference  # the reference image
+
+
+def test_the_queue_serves_at_most_the_concurrency_limit(resources, stub_for):
+    """With VISCODER2_CONCURRENCY=1, two visitors' runs submitted at once take turns: the model never
+    sees two requests at the same time, and both runs finish."""
+    from gradio_client import Client
+    from viscoder2_space import Resources, SpaceConfig, build_app
+    from visplotbench.tasks import load_bundled
+
+    res = Resources(SpaceConfig(concurrency=1), sandbox=resources.sandbox)
+    demo = build_app(res)
+    _, url, _ = demo.launch(
+        server_name="127.0.0.1", prevent_thread_lock=True, allowed_paths=[str(demo.work_root)], quiet=True
+    )
+    try:
+        stub = stub_for(fail_then_fix("svg", delay_s=2.0, always_fail=True))
+        task = load_bundled("svg")[0]
+        args = (
+            "svg",
+            task.id,
+            "",
+            "",
+            0,
+            "OpenAI-compatible endpoint",
+            stub.base_url,
+            "stub-model",
+            None,
+            None,
+            None,
+        )
+        jobs = [Client(url, verbose=False).submit(*args, api_name="/self_debug") for _ in range(2)]
+        outs = [job.result(timeout=300) for job in jobs]
+    finally:
+        demo.close()
+        res.close()
+    assert len(stub.requests) == 2 and stub.max_concurrent == 1
+    assert all("Failed** after 0 self-debug rounds" in api_value(out[SUMMARY]) for out in outs)

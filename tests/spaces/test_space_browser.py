@@ -98,6 +98,11 @@ def test_self_debug_round_by_round(page, stub_for):
     page.locator("#sd-metrics").get_by_text(re.compile("ssim")).wait_for()
     assert not page.locator("#round-2").is_visible()
     DOCS.mkdir(exist_ok=True)
+    # A viewport as tall as the page: the code editors draw only the lines inside the viewport, and a
+    # full-page screenshot does not scroll them into it.
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": height})
+    page.wait_for_timeout(500)
     page.screenshot(path=str(DOCS / "space-selfdebug.png"), full_page=True)
 
 

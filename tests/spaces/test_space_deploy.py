@@ -65,6 +65,14 @@ def test_requirements_pin_the_sources():
     assert pins["gradio"] == gradio.__version__ and pins["gradio-client"] == gradio_client.__version__
 
 
+def test_screenshots_are_in_docs_and_both_readmes():
+    """The browser test's screenshots of both tabs are kept in docs/ and shown in both READMEs."""
+    top, space = (ROOT / "README.md").read_text(), (SPACE / "README.md").read_text()
+    for name in publish.SCREENSHOTS:
+        assert (ROOT / "docs" / name).stat().st_size > 10_000, name
+        assert f"](docs/{name})" in top and f"](../../docs/{name})" in space, name
+
+
 def test_stage_lays_out_a_docker_space(tmp_path):
     out = publish.stage(tmp_path / "space")
     readme = (out / "README.md").read_text()

@@ -55,8 +55,12 @@ def test_space_rounds_are_the_benchmark_rounds(resources, stub_for, tmp_path):
             assert getattr(ours, name) == getattr(theirs, name), name
 
 
-def test_operator_key_goes_only_to_the_operator_endpoint(stub_for, monkeypatch):
-    """The key reaches the configured endpoint; a visitor-typed endpoint gets none; nothing echoes it."""
+def test_operator_key_goes_only_to_the_operator_endpoint(stub_for, monkeypatch, caplog):
+    """The key reaches the configured endpoint; a visitor-typed endpoint gets none; nothing echoes it,
+    and no log line carries it (every logger at DEBUG: openai, httpx, ours)."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("VISCODER2_TEST_KEY", SECRET)
     own, other = stub_for(fail_then_fix("svg")), stub_for(fail_then_fix("svg"))
     config = SpaceConfig(base_url=own.base_url, model="stub-model", api_key_env="VISCODER2_TEST_KEY")
@@ -73,6 +77,7 @@ def test_operator_key_goes_only_to_the_operator_endpoint(stub_for, monkeypatch):
         assert "Passed** at round 1" in view.summary
         shown = json.dumps([r.to_json() for r in view.records]) + view.summary + view.message
         assert SECRET not in shown
+    assert caplog.records and SECRET not in caplog.text
 
 
 def test_render_processes_never_see_the_apps_secrets(resources, monkeypatch):
