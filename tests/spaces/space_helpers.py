@@ -3,8 +3,15 @@ uses, so ``from space_helpers import ...`` finds this file however pytest collec
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +63,58 @@ def fail_then_fix(language: str, delay_s: float = 0.0, always_fail: bool = False
 def api_value(output: Any) -> Any:
     """A component's value as gradio_client returns it (an update dict carries it under 'value')."""
     return output.get("value") if isinstance(output, dict) and "__type__" in output else output
+
+
+def self_debug_args(
+    language: str,
+    task_id: str = "",
+    rounds: int = 2,
+    *,
+    base_url: str = "",
+    model: str = "stub-model",
+    instruction: str = "",
+    data: str = "",
+    kind: str = "OpenAI-compatible endpoint",
+    checkpoint: str | None = None,
+) -> tuple[Any, ...]:
+    """The inputs of the /self_debug endpoint, in the order the page declares them."""
+    return (language, task_id, instruction, data, rounds, kind, base_url, model, checkpoint, None, None)
+
+
+@contextmanager
+def launched(resources: Any) -> Iterator[str]:
+    """The app over ``resources`` served on 127.0.0.1 (a free port) in this process; yields its URL."""
+    from viscoder2_space import build_app
+
+    demo = build_app(resources)
+    _, url, _ = demo.launch(
+        server_name="127.0.0.1", prevent_thread_lock=True, allowed_paths=[str(demo.work_root)], quiet=True
+    )
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fetch_page_of(proc: subprocess.Popen[bytes], port: int, wait_s: float = 300) -> str:
+    """The page a server process (started in its own session) serves on ``port``; the process is
+    stopped afterwards. Fails with the process's output when it exits first."""
+    try:
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    return str(response.read().decode("utf-8", "replace"))
+            except OSError:
+                time.sleep(1)
+        output = proc.stdout.read().decode() if proc.poll() is not None and proc.stdout else "no page"
+        raise AssertionError(f"no page on port {port}: {output}")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from gradio_client.exceptions import AppError
 from space_helpers import (
     CODES,
     DOWNLOAD_CODE,
@@ -19,6 +20,8 @@ from space_helpers import (
     SUMMARY,
     api_value,
     fail_then_fix,
+    launched,
+    self_debug_args,
 )
 
 pytestmark = pytest.mark.slow
@@ -43,18 +46,7 @@ def test_self_debug_over_the_api(client, stub_for):
     task = load_bundled("python")[0]
     stub = stub_for(fail_then_fix("python"))
     out = client.predict(
-        "python",
-        task.id,
-        "",
-        "",
-        2,
-        "OpenAI-compatible endpoint",
-        stub.base_url,
-        "stub-model",
-        None,
-        None,
-        None,
-        api_name="/self_debug",
+        *self_debug_args("python", task.id, 2, base_url=stub.base_url), api_name="/self_debug"
     )
     assert "Passed** at round 1" in api_value(out[SUMMARY])
     assert "error" in api_value(out[HEADS]) and "ok" in api_value(out[HEADS + 1])
@@ -77,17 +69,9 @@ def test_custom_instruction_with_data(client, stub_for):
     stub = stub_for(fail_then_fix("python"))
     csv = "year,sales\n2020,3\n2021,5\n"
     out = client.predict(
-        "python",
-        "",
-        "Plot sales per year as bars.",
-        csv,
-        0,
-        "OpenAI-compatible endpoint",
-        stub.base_url,
-        "stub-model",
-        None,
-        None,
-        None,
+        *self_debug_args(
+            "python", "", 0, base_url=stub.base_url, instruction="Plot sales per year as bars.", data=csv
+        ),
         api_name="/self_debug",
     )
     assert "Failed** after 0 self-debug rounds" in api_value(out[SUMMARY])
@@ -97,35 +81,22 @@ def test_custom_instruction_with_data(client, stub_for):
 
 def test_bad_inputs_are_refused_with_a_message(client):
     out = client.predict(
-        "python",
-        "",
-        "",
-        "",
-        2,
-        "OpenAI-compatible endpoint",
-        "http://127.0.0.1:9/v1",
-        "m",
-        None,
-        None,
-        None,
-        api_name="/self_debug",
+        *self_debug_args("python", "", 2, base_url="http://127.0.0.1:9/v1", model="m"), api_name="/self_debug"
     )
     assert "Type an instruction" in api_value(out[MESSAGE])
     out = client.predict(
-        "python",
-        "",
-        "Plot it.",
-        "a,b\n1,2\n",
-        2,
-        "OpenAI-compatible endpoint",
-        "",
-        "",
-        None,
-        None,
-        None,
+        *self_debug_args("python", "", 2, model="", instruction="Plot it.", data="a,b\n1,2\n"),
         api_name="/self_debug",
     )
     assert "base URL" in api_value(out[MESSAGE])  # no model configured: how to configure one
+    too_many = self_debug_args("python", "", 9, base_url="http://127.0.0.1:9/v1", instruction="Plot it.")
+    with pytest.raises(AppError, match="greater than maximum value 5"):  # the slider's own bound
+        client.predict(*too_many, api_name="/self_debug")
+    big = self_debug_args(
+        "python", "", 1, base_url="http://127.0.0.1:9/v1", instruction="x", data="a\n" * 600_000
+    )
+    out = client.predict(*big, api_name="/self_debug")
+    assert "larger than 1,000,000 bytes" in api_value(out[MESSAGE])
 
 
 def test_playground_over_the_api(client):
@@ -154,34 +125,17 @@ def test_the_queue_serves_at_most_the_concurrency_limit(resources, stub_for):
     """With VISCODER2_CONCURRENCY=1, two visitors' runs submitted at once take turns: the model never
     sees two requests at the same time, and both runs finish."""
     from gradio_client import Client
-    from viscoder2_space import Resources, SpaceConfig, build_app
+    from viscoder2_space import Resources, SpaceConfig
     from visplotbench.tasks import load_bundled
 
+    stub = stub_for(fail_then_fix("svg", delay_s=2.0, always_fail=True))
+    args = self_debug_args("svg", load_bundled("svg")[0].id, 0, base_url=stub.base_url)
     res = Resources(SpaceConfig(concurrency=1), sandbox=resources.sandbox)
-    demo = build_app(res)
-    _, url, _ = demo.launch(
-        server_name="127.0.0.1", prevent_thread_lock=True, allowed_paths=[str(demo.work_root)], quiet=True
-    )
     try:
-        stub = stub_for(fail_then_fix("svg", delay_s=2.0, always_fail=True))
-        task = load_bundled("svg")[0]
-        args = (
-            "svg",
-            task.id,
-            "",
-            "",
-            0,
-            "OpenAI-compatible endpoint",
-            stub.base_url,
-            "stub-model",
-            None,
-            None,
-            None,
-        )
-        jobs = [Client(url, verbose=False).submit(*args, api_name="/self_debug") for _ in range(2)]
-        outs = [job.result(timeout=300) for job in jobs]
+        with launched(res) as url:
+            jobs = [Client(url, verbose=False).submit(*args, api_name="/self_debug") for _ in range(2)]
+            outs = [job.result(timeout=300) for job in jobs]
     finally:
-        demo.close()
         res.close()
     assert len(stub.requests) == 2 and stub.max_concurrent == 1
     assert all("Failed** after 0 self-debug rounds" in api_value(out[SUMMARY]) for out in outs)

@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from space_helpers import DOWNLOAD_JSON, HEADS, MESSAGE, REPLIES, SUMMARY, api_value
+from space_helpers import (
+    DOWNLOAD_JSON,
+    HEADS,
+    MESSAGE,
+    REPLIES,
+    SUMMARY,
+    api_value,
+    launched,
+    self_debug_args,
+)
 from viscoder2_space._models import CHECKPOINT
 
 pytestmark = pytest.mark.slow
@@ -38,7 +47,7 @@ def not_a_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def checkpoint_app(resources: Any, tiny_checkpoint: Path, not_a_model: Path) -> Iterator[tuple[Any, str]]:
     """The app served with the two folders offered as checkpoints (VISCODER2_CHECKPOINTS)."""
-    from viscoder2_space import Resources, SpaceConfig, build_app
+    from viscoder2_space import Resources, SpaceConfig
 
     config = SpaceConfig(
         checkpoints=[str(tiny_checkpoint), str(not_a_model)],
@@ -46,23 +55,18 @@ def checkpoint_app(resources: Any, tiny_checkpoint: Path, not_a_model: Path) -> 
         runs_dir="/nonexistent",
     )
     res = Resources(config, sandbox=resources.sandbox)
-    demo = build_app(res)
-    _, url, _ = demo.launch(
-        server_name="127.0.0.1", prevent_thread_lock=True, allowed_paths=[str(demo.work_root)], quiet=True
-    )
     try:
-        yield res, url
+        with launched(res) as url:
+            yield res, url
     finally:
-        demo.close()
         res.close()
 
 
 def _run(url: str, task_id: str, checkpoint: str, rounds: int) -> Any:
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
-    args = ("svg", task_id, "", "", rounds, CHECKPOINT, "", "", checkpoint, None, None)
-    return client.predict(*args, api_name="/self_debug")
+    args = self_debug_args("svg", task_id, rounds, kind=CHECKPOINT, model="", checkpoint=checkpoint)
+    return Client(url, verbose=False).predict(*args, api_name="/self_debug")
 
 
 def test_tiny_checkpoint_drives_the_loop(checkpoint_app, tiny_checkpoint):

@@ -16,16 +16,12 @@ import fnmatch
 import os
 import re
 import shlex
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from space_helpers import ROOT, SPACE
+from space_helpers import ROOT, SPACE, fetch_page_of, free_port
 
 sys.path.insert(0, str(SPACE))
 import publish
@@ -202,9 +198,7 @@ def test_assets_folder_is_shared_by_the_build_and_the_app():
 def test_the_cmd_serves_the_page_with_the_images_environment():
     """The CMD with the image's ENV (PORT moved to a free port; 127.0.0.1 rather than 0.0.0.0 on this
     shared machine; VISPLOTBENCH_ASSETS kept at this checkout's assets, which the image installs at build)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     image_env = env_of_image()
     env = {**os.environ, **{k: v for k, v in image_env.items() if k not in ("HOME", "VISPLOTBENCH_ASSETS")}}
     env.update(PORT=str(port), VISCODER2_HOST="127.0.0.1", VISCODER2_RUNS="/nonexistent")
@@ -214,16 +208,4 @@ def test_the_cmd_serves_the_page_with_the_images_environment():
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
-    try:
-        deadline, page = time.monotonic() + 300, ""
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    page = response.read().decode("utf-8", "replace")
-                    break
-            except OSError:
-                time.sleep(1)
-        assert "VisCoder2" in page, proc.stdout.read().decode() if proc.poll() is not None else "no page"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+    assert "VisCoder2" in fetch_page_of(proc, port)
