@@ -204,17 +204,22 @@ def test_a_visitor_who_leaves_cancels_their_run(browser, served, resources, stub
     page.set_default_timeout(WAIT_MS)
     page.goto(served.url, wait_until="domcontentloaded")
     page.locator("#sd-run").wait_for()
+    sessions_before = set(served.demo.work_root.iterdir())
     start_self_debug(page, "svg", load_bundled("svg")[0].id, stub.base_url, rounds=5)
     page.locator("#round-0-head").get_by_text(re.compile("Round 0")).wait_for()
     deadline = time.monotonic() + WAIT_MS / 1000
     while len(stub.requests) < 2 and time.monotonic() < deadline:  # round 1's request is in flight
         time.sleep(0.05)
     assert len(stub.requests) == 2 and renders == ["svg"]
+    assert not page.locator("#round-1").is_visible()  # round 0 was shown while round 1 is being written
+    session = set(served.demo.work_root.iterdir()) - sessions_before
+    assert len(session) == 1  # this visitor's own folder (downloads)
     context.close()  # the visitor leaves while the model writes round 1
 
     time.sleep(3 * delay_s)  # round 1's reply comes back; round 2 would have been rendered by now
     assert len(stub.requests) == 2, "the run went on asking the model after the visitor left"
     assert renders == ["svg"], "the run went on rendering after the visitor left"
+    assert not any(folder.exists() for folder in session)  # the session's state went with the visitor
 
     # The next visitor is served as usual.
     page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
