@@ -31,7 +31,9 @@ if [ ! -x .venv/bin/python ]; then
   $PY -m venv .venv
 fi
 VPY=.venv/bin/python
-stamp=.venv/.installed-$(cat visplotbench/pyproject.toml viscode_multi/pyproject.toml viscoder2_train/pyproject.toml pyproject.toml | sha256sum | cut -c1-16)
+# The stamp covers the versions too (they live in the sources, not in pyproject.toml): an editable
+# install keeps the version it was installed at, so a bump must reinstall or pins on it fail.
+stamp=.venv/.installed-$( (cat visplotbench/pyproject.toml viscode_multi/pyproject.toml viscoder2_train/pyproject.toml pyproject.toml; grep -h '^__version__' visplotbench/src/visplotbench/_version.py viscode_multi/src/viscode_multi/__init__.py viscoder2_train/src/viscoder2_train/__init__.py) | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "[install] pip: the three distributions (editable) and dev tools"
   $VPY -m pip install -q --upgrade pip

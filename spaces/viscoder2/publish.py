@@ -5,7 +5,7 @@
     make publish-space SPACE_REPO=<user>/viscoder2
 
 A Docker Space builds from its repository's root, so the upload is a staged folder laid out like this
-repository: the Space's README.md (front matter) and Dockerfile at the top, plus what the Dockerfile
+repository: the Space's README.md (front matter), Dockerfile and .dockerignore at the top, plus what the Dockerfile
 installs from: scripts/install.sh, the root pyproject.toml, the three distributions' sources and
 spaces/viscoder2/. The README's screenshot links are rewritten for that layout. ``requirements.txt``
 must pin the versions the sources carry (checked before anything is staged).
@@ -90,6 +90,7 @@ def stage(out: Path) -> Path:
         shutil.copytree(ROOT / tree, out / tree, ignore=_SKIP)
     shutil.copy2(ROOT / "pyproject.toml", out / "pyproject.toml")
     shutil.copy2(SPACE / "Dockerfile", out / "Dockerfile")
+    shutil.copy2(SPACE / "Dockerfile.dockerignore", out / ".dockerignore")
     readme = (SPACE / "README.md").read_text(encoding="utf-8")
     (out / "README.md").write_text(readme.replace("](../../docs/", "](docs/"), encoding="utf-8")
     (out / "docs").mkdir()

@@ -1,53 +1,18 @@
 """Fixtures of the Space tests: the real app served on 127.0.0.1 in this process, and scripted
-OpenAI-compatible stub models (tests/visplotbench/stub_openai.py) that fail once and then fix."""
+OpenAI-compatible stub models (tests/visplotbench/stub_openai.py). Constants and stub scripts live in
+space_helpers.py: test modules import them from there, never from a conftest (whose module name every
+test folder shares)."""
 
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-SPACE = ROOT / "spaces" / "viscoder2"
-for path in (SPACE, ROOT / "tests" / "visplotbench"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-from stub_openai import StubOpenAI  # noqa: E402
-from visplotbench.tasks import load_bundled  # noqa: E402
-
-SECRET = "sk-viscoder2-test-secret-5f1c9e"  # the operator's key in these tests: it must never leak
-BROKEN = {
-    "python": "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nundefined_name_here()\n",
-    "vegalite": '{"mark": "bar",, "encoding": {}}',
-    "svg": "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'><rect></svg>",
-}
-
-
-def fail_then_fix(language: str, delay_s: float = 0.0, always_fail: bool = False) -> Any:
-    """A stub script: broken code in round 0, the task's reference solution from round 1 on.
-
-    The task is found by its description in the first user turn; a visitor's own instruction gets the
-    first bundled task's solution.
-    """
-    tasks = load_bundled(language)
-
-    def script(body: dict[str, Any], call: int) -> str:
-        if delay_s:
-            time.sleep(delay_s)
-        messages = body["messages"]
-        first_user = next(m["content"] for m in messages if m["role"] == "user")
-        task = next((t for t in tasks if t.task__plot_description in first_user), tasks[0])
-        round_ = sum(m["role"] == "assistant" for m in messages)
-        code = BROKEN[language] if round_ == 0 or always_fail else task.code
-        return f"Here is the program.\n```{language}\n{code}\n```\n"
-
-    return script
+from space_helpers import SECRET
+from stub_openai import StubOpenAI
 
 
 @pytest.fixture(scope="session")

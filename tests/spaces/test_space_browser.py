@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, fail_then_fix
+from space_helpers import ROOT, fail_then_fix
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -91,10 +92,17 @@ def test_self_debug_round_by_round(page, stub_for):
     summary.get_by_text(re.compile("Passed at round 1")).wait_for()
     assert "error" in page.locator("#round-0-head").inner_text()
     assert '"mark"' in code_text(page, 1)
+    copy = page.locator("#round-1-code").get_by_role("button", name=re.compile("copy", re.I))
+    assert copy.count() >= 1  # the extracted code is one click from the clipboard
     page.locator("#sd-reference img").wait_for(state="visible")
     page.locator("#sd-metrics").get_by_text(re.compile("ssim")).wait_for()
     assert not page.locator("#round-2").is_visible()
     DOCS.mkdir(exist_ok=True)
+    # A viewport as tall as the page: the code editors draw only the lines inside the viewport, and a
+    # full-page screenshot does not scroll them into it.
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": height})
+    page.wait_for_timeout(500)
     page.screenshot(path=str(DOCS / "space-selfdebug.png"), full_page=True)
 
 
@@ -174,3 +182,83 @@ def test_two_visitors_get_their_own_rounds(browser, served, stub_for):
         assert len(stub.requests) == 2  # each visitor's rounds went to their own model only
     for _, page, _ in pages:
         page.context.close()
+
+
+def test_a_visitor_who_leaves_cancels_their_run(browser, served, resources, stub_for, monkeypatch):
+    """Closing the page mid-run cancels the run: no further model request, no further render, and the
+    app serves the next visitor."""
+    from visplotbench.tasks import load_bundled
+
+    delay_s = 5.0  # each reply: long enough that the page is closed while round 1 is being written
+    renders: list[str] = []
+    real_render = resources.pool.render
+
+    def counted_render(job: Any) -> Any:  # counts, then renders for real
+        renders.append(job.language)
+        return real_render(job)
+
+    monkeypatch.setattr(resources.pool, "render", counted_render)
+    stub = stub_for(fail_then_fix("svg", delay_s=delay_s, always_fail=True))
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(served.url, wait_until="domcontentloaded")
+    page.locator("#sd-run").wait_for()
+    sessions_before = set(served.demo.work_root.iterdir())
+    start_self_debug(page, "svg", load_bundled("svg")[0].id, stub.base_url, rounds=5)
+    page.locator("#round-0-head").get_by_text(re.compile("Round 0")).wait_for()
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while len(stub.requests) < 2 and time.monotonic() < deadline:  # round 1's request is in flight
+        time.sleep(0.05)
+    assert len(stub.requests) == 2 and renders == ["svg"]
+    assert not page.locator("#round-1").is_visible()  # round 0 was shown while round 1 is being written
+    session = set(served.demo.work_root.iterdir()) - sessions_before
+    assert len(session) == 1  # this visitor's own folder (downloads)
+    context.close()  # the visitor leaves while the model writes round 1
+
+    time.sleep(3 * delay_s)  # round 1's reply comes back; round 2 would have been rendered by now
+    assert len(stub.requests) == 2, "the run went on asking the model after the visitor left"
+    assert renders == ["svg"], "the run went on rendering after the visitor left"
+    assert not any(folder.exists() for folder in session)  # the session's state went with the visitor
+
+    # The next visitor is served as usual.
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(served.url, wait_until="domcontentloaded")
+    page.locator("#sd-run").wait_for()
+    fresh = stub_for(fail_then_fix("vegalite"))
+    start_self_debug(page, "vegalite", load_bundled("vegalite")[0].id, fresh.base_url)
+    page.locator("#sd-summary").get_by_text(re.compile("Passed at round 1")).wait_for()
+    assert len(fresh.requests) == 2 and len(stub.requests) == 2
+    page.context.close()
+
+
+def test_uploads_fill_the_data_and_the_program(page, tmp_path):
+    """A CSV uploaded in the Self-debug tab becomes the task's data (the preview is the benchmark's prompt
+    with its data descriptor); a program and a data file uploaded in the Playground render together."""
+    csv = tmp_path / "sales.csv"
+    csv.write_text("year,sales\n2020,3\n2021,5\n2022,4\n")
+    fill(page, "sd-instruction", "Plot sales per year as bars.")
+    page.locator("#sd-data-file input[type=file]").set_input_files(str(csv))
+    page.wait_for_function("() => document.querySelector('#sd-data textarea').value.includes('2021,5')")
+    page.wait_for_function("() => document.querySelector('#sd-preview textarea').value.includes('sales')")
+    preview = page.locator("#sd-preview textarea").input_value()
+    assert "Plot sales per year as bars." in preview and "year" in preview
+
+    page.get_by_role("tab", name="Playground").click()
+    program = tmp_path / "bars.py"
+    program.write_text(
+        "import matplotlib.pyplot as plt\nimport pandas as pd\n"
+        "df = pd.read_csv('data.csv')\nplt.bar(df['year'].astype(str), df['sales'])\n"
+        "assert list(df['sales']) == [3, 5, 4]\nplt.show()\n"
+    )
+    page.locator("#pg-upload input[type=file]").set_input_files(str(program))
+    page.locator("#pg-code").get_by_text("read_csv").wait_for()
+    page.locator("#pg-data-upload input[type=file]").set_input_files(str(csv))
+    page.wait_for_function("() => document.querySelector('#pg-data textarea').value.includes('2022,4')")
+    page.locator("#pg-render").click()
+    page.locator("#pg-status").get_by_text(re.compile("^python: ")).wait_for()
+    assert "python: ok" in page.locator("#pg-status").inner_text().replace("`", ""), page.locator(
+        "#pg-error textarea"
+    ).input_value()
+    page.locator("#pg-images img").first.wait_for(state="visible")

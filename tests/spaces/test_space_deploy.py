@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
-from conftest import ROOT, SPACE
+from space_helpers import ROOT, SPACE, fetch_page_of, free_port
 
 sys.path.insert(0, str(SPACE))
 import publish
@@ -21,15 +17,9 @@ import publish
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_make_space_serves_the_page():
     """The `space` target's own command (install skipped with -o: it ran for this venv) serves the page."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "VISCODER2_PORT": str(port), "VISCODER2_RUNS": "/nonexistent"}
     proc = subprocess.Popen(
         ["make", "-s", "-o", "install", "space"],
@@ -39,20 +29,10 @@ def test_make_space_serves_the_page():
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    try:
-        deadline, page = time.monotonic() + 300, ""
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    page = response.read().decode("utf-8", "replace")
-                    break
-            except OSError:
-                time.sleep(1)
-        assert "VisCoder2" in page, proc.stdout.read().decode() if proc.poll() is not None else "no page"
-        assert "self_debug" in page and "render" in page  # the API endpoints are declared
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+    page = fetch_page_of(proc, port)
+    assert "VisCoder2" in page
+    assert "self_debug" in page and "render" in page  # the API endpoints are declared
+    assert "No model is configured" in page  # no model: the page says how to configure one
 
 
 def test_requirements_pin_the_sources():
@@ -62,6 +42,14 @@ def test_requirements_pin_the_sources():
     import gradio_client
 
     assert pins["gradio"] == gradio.__version__ and pins["gradio-client"] == gradio_client.__version__
+
+
+def test_screenshots_are_in_docs_and_both_readmes():
+    """The browser test's screenshots of both tabs are kept in docs/ and shown in both READMEs."""
+    top, space = (ROOT / "README.md").read_text(), (SPACE / "README.md").read_text()
+    for name in publish.SCREENSHOTS:
+        assert (ROOT / "docs" / name).stat().st_size > 10_000, name
+        assert f"](docs/{name})" in top and f"](../../docs/{name})" in space, name
 
 
 def test_stage_lays_out_a_docker_space(tmp_path):

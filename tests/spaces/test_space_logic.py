@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SECRET, SPACE, fail_then_fix
+from space_helpers import ROOT, SECRET, SPACE, fail_then_fix
 from viscoder2_space import ModelChoice, Resources, SpaceConfig, render_program, replay, run_self_debug
 from viscoder2_space._models import ENDPOINT
 from visplotbench.harness import Runner
@@ -55,8 +55,12 @@ def test_space_rounds_are_the_benchmark_rounds(resources, stub_for, tmp_path):
             assert getattr(ours, name) == getattr(theirs, name), name
 
 
-def test_operator_key_goes_only_to_the_operator_endpoint(stub_for, monkeypatch):
-    """The key reaches the configured endpoint; a visitor-typed endpoint gets none; nothing echoes it."""
+def test_operator_key_goes_only_to_the_operator_endpoint(stub_for, monkeypatch, caplog):
+    """The key reaches the configured endpoint; a visitor-typed endpoint gets none; nothing echoes it,
+    and no log line carries it (every logger at DEBUG: openai, httpx, ours)."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("VISCODER2_TEST_KEY", SECRET)
     own, other = stub_for(fail_then_fix("svg")), stub_for(fail_then_fix("svg"))
     config = SpaceConfig(base_url=own.base_url, model="stub-model", api_key_env="VISCODER2_TEST_KEY")
@@ -73,6 +77,7 @@ def test_operator_key_goes_only_to_the_operator_endpoint(stub_for, monkeypatch):
         assert "Passed** at round 1" in view.summary
         shown = json.dumps([r.to_json() for r in view.records]) + view.summary + view.message
         assert SECRET not in shown
+    assert caplog.records and SECRET not in caplog.text
 
 
 def test_render_processes_never_see_the_apps_secrets(resources, monkeypatch):
@@ -177,3 +182,49 @@ def _quote(text: str) -> str:
     import shlex
 
     return shlex.quote(text)
+
+
+def test_stop_while_the_model_writes_renders_nothing_more(resources, stub_for, monkeypatch):
+    """Stop pressed (or the page left) during round 1's model request: that reply is dropped unrendered
+    and no further request is made."""
+    import threading
+
+    stop = threading.Event()
+    broken = fail_then_fix("svg", always_fail=True)
+
+    def script(body, call):
+        if call == 1:
+            stop.set()  # the visitor stops while round 1 is being written
+        return broken(body, call)
+
+    renders: list[str] = []
+    real_render = resources.pool.render
+
+    def counted_render(job):  # counts, then renders for real
+        renders.append(job.language)
+        return real_render(job)
+
+    monkeypatch.setattr(resources.pool, "render", counted_render)
+    stub = stub_for(script)
+    task = load_bundled("svg")[0]
+    view = _last(run_self_debug(resources, task, ModelChoice(ENDPOINT, stub.base_url, "stub-model"), 5, stop))
+    assert len(stub.requests) == 2 and renders == ["svg"]
+    assert [r.round for r in view.rounds] == [0] and view.done
+    assert view.summary == "**Stopped** by the visitor after round 0."
+
+
+def test_slow_endpoint_is_a_clear_message_and_the_next_run_works(stub_for):
+    """A model slower than VISCODER2_TIMEOUT_S: the run says so (no stack trace) and the next run works."""
+    slow = stub_for(fail_then_fix("svg", delay_s=4.0))
+    fast = stub_for(fail_then_fix("svg"))
+    res = Resources(SpaceConfig(request_timeout_s=1))
+    try:
+        task = load_bundled("svg")[0]
+        view = _last(run_self_debug(res, task, ModelChoice(ENDPOINT, slow.base_url, "stub-model"), 3))
+        assert "did not answer in time" in view.message and "Traceback" not in view.message, view.message
+        assert len(view.rounds) == 1 and view.rounds[0].status == "generation_failed"
+        assert "model request failed in round 0" in view.summary
+        again = _last(run_self_debug(res, task, ModelChoice(ENDPOINT, fast.base_url, "stub-model"), 3))
+        assert "Passed** at round 1" in again.summary and not again.message
+    finally:
+        res.close()

@@ -53,6 +53,7 @@ class SpaceConfig:
         allow_custom_endpoint: visitors may type their own base URL and model (``VISCODER2_ALLOW_CUSTOM_ENDPOINT``).
         checkpoints: local transformers checkpoint folders offered in the model list
             (``VISCODER2_CHECKPOINTS``, separated by ``:``).
+        max_new_tokens: the reply token limit of a local checkpoint (``VISCODER2_MAX_NEW_TOKENS``).
         runs_dir: a folder whose sub-folders are ``visplotbench run`` outputs to replay (``VISCODER2_RUNS``).
         request_timeout_s: seconds before a model request is given up (``VISCODER2_TIMEOUT_S``).
         concurrency: self-debug runs served at once; later ones wait in the queue (``VISCODER2_CONCURRENCY``).
@@ -67,6 +68,7 @@ class SpaceConfig:
     api_key_env: str = "OPENAI_API_KEY"
     allow_custom_endpoint: bool = True
     checkpoints: list[str] = field(default_factory=list)
+    max_new_tokens: int = 1024
     runs_dir: str = "runs"
     request_timeout_s: int = 120
     concurrency: int = 4
@@ -88,6 +90,7 @@ class SpaceConfig:
             api_key_env=env.get("VISCODER2_API_KEY_ENV", "").strip() or "OPENAI_API_KEY",
             allow_custom_endpoint=_bool(env, "VISCODER2_ALLOW_CUSTOM_ENDPOINT", True),
             checkpoints=_paths(env, "VISCODER2_CHECKPOINTS"),
+            max_new_tokens=_int(env, "VISCODER2_MAX_NEW_TOKENS", 1024, 1, 32_768),
             runs_dir=env.get("VISCODER2_RUNS", "").strip() or "runs",
             request_timeout_s=_int(env, "VISCODER2_TIMEOUT_S", 120, 1, 3600),
             concurrency=_int(env, "VISCODER2_CONCURRENCY", 4, 1, 64),

@@ -101,7 +101,15 @@ class _OneAtATime:
 
     def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[tuple[int, GenerationResult]]:
         with self._lock:
-            yield from list(self.backend.generate(requests))
+            try:
+                results = list(self.backend.generate(requests))
+            except Exception as exc:
+                # The weights load on first use: a folder that is no checkpoint, a missing file or an
+                # out-of-memory ends up here. Each request fails with the reason (a clean message in the
+                # page); the next run tries again.
+                reason = f"the checkpoint could not generate: {type(exc).__name__}: {str(exc)[:300]}"
+                results = [(i, GenerationResult(error=reason)) for i in range(len(requests))]
+        yield from results  # outside the lock: a consumer that stops early must not keep others waiting
 
     def identity(self) -> dict[str, Any]:
         return self.backend.identity()
@@ -128,7 +136,8 @@ class Checkpoints:
         with self._lock:
             if path not in self._loaded:
                 try:
-                    backend = make_backend(f"transformers:{path}", {"batch_size": 1, "max_new_tokens": 1024})
+                    options = {"batch_size": 1, "max_new_tokens": self.config.max_new_tokens}
+                    backend = make_backend(f"transformers:{path}", options)
                 except (ValueError, ImportError, OSError) as exc:
                     raise ModelError(f"Checkpoint {path!r} cannot be used: {exc}") from None
                 self._loaded[path] = _OneAtATime(backend)

@@ -163,7 +163,12 @@ def run_self_debug(
             view.rounds.append(round_view(attempt.record, attempt.images))
             if attempt.record.status is AttemptStatus.GENERATION_FAILED:
                 # An endpoint that is down stays down: say so now rather than fail K more times.
-                view.message = explain_generation_error(attempt.record.generation_error, choice.base_url)
+                error = attempt.record.generation_error
+                view.message = (
+                    explain_generation_error(error, choice.base_url)
+                    if choice.kind == ENDPOINT
+                    else f"The local checkpoint {choice.checkpoint} failed: {error.strip()[:400]}"
+                )
                 break
             if not attempt.final:
                 view.summary = f"Round {attempt.record.round + 1}: the model is fixing its code…"

@@ -99,7 +99,10 @@ def build_app(resources: Resources) -> gr.Blocks:
                         )
                         data = gr.Textbox(label="Data (CSV text, optional)", lines=3, elem_id="sd-data")
                         data_file = gr.File(
-                            label="…or upload a CSV", file_types=[".csv", ".txt"], type="filepath"
+                            label="…or upload a CSV",
+                            file_types=[".csv", ".txt"],
+                            type="filepath",
+                            elem_id="sd-data-file",
                         )
                         preview = gr.Textbox(
                             label="What the model is told (the benchmark's prompt and data preview)",
@@ -158,7 +161,15 @@ def build_app(resources: Resources) -> gr.Blocks:
                                 heads.append(gr.Markdown(elem_id=f"round-{i}-head"))
                                 with gr.Accordion("Model reply", open=False):
                                     replies.append(gr.Textbox(show_label=False, lines=6, interactive=False))
-                                codes.append(gr.Code(label="Extracted code", interactive=False, max_lines=24))
+                                codes.append(
+                                    gr.Code(
+                                        label="Extracted code",
+                                        interactive=False,
+                                        max_lines=24,
+                                        buttons=["copy", "download"],
+                                        elem_id=f"round-{i}-code",
+                                    )
+                                )
                                 errors.append(
                                     gr.Textbox(
                                         label="Error excerpt the model sees next",
@@ -202,11 +213,20 @@ def build_app(resources: Resources) -> gr.Blocks:
                             languages, value="python", label="Language", elem_id="pg-language"
                         )
                         pg_code = gr.Code(label="Program", lines=16, interactive=True, elem_id="pg-code")
-                        pg_upload = gr.File(label="…or upload the program", type="filepath")
+                        pg_upload = gr.File(
+                            label="…or upload the program", type="filepath", elem_id="pg-upload"
+                        )
                         pg_data = gr.Textbox(
-                            label="Data file (CSV; python, vegalite, latex and html programs read it)",
+                            label="Data file (CSV; python and vegalite programs read it as data.csv, "
+                            "latex as latex.csv, html as html.csv)",
                             lines=3,
                             elem_id="pg-data",
+                        )
+                        pg_data_upload = gr.File(
+                            label="…or upload the data file",
+                            file_types=[".csv", ".txt"],
+                            type="filepath",
+                            elem_id="pg-data-upload",
                         )
                         pg_btn = gr.Button("Render", variant="primary", elem_id="pg-render")
                     with gr.Column(scale=1):
@@ -401,6 +421,7 @@ def build_app(resources: Resources) -> gr.Blocks:
             return view.message, view.error, [_pil(p) for p in view.images]
 
         pg_upload.upload(on_code_upload, pg_upload, pg_code, api_visibility="private")
+        pg_data_upload.upload(on_upload, pg_data_upload, pg_data, api_visibility="private")
         pg_btn.click(
             render,
             [pg_language, pg_code, pg_data],

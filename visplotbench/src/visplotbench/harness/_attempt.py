@@ -159,7 +159,9 @@ def self_debug(
 
     Round 0 is the first try; up to ``rounds`` more follow while the task fails, each carrying the
     previous code and its error excerpt (``follow_up``), exactly as ``visplotbench run`` does.
-    Setting ``stop`` (or closing the generator) ends the conversation before the next model request.
+    Setting ``stop`` (or closing the generator) ends the conversation before the next model request;
+    a reply that comes back after ``stop`` was set is dropped unrendered (nobody waits for it: the
+    Space sets ``stop`` when its visitor presses Stop or leaves the page).
     """
     messages: list[dict[str, str]] | None = first_messages(task, prompts, descriptor)
     for round_ in range(rounds + 1):
@@ -171,6 +173,8 @@ def self_debug(
             error="the backend returned no reply"
         )
         timings = {"generate": time.monotonic() - started}
+        if stop is not None and stop.is_set():
+            return
         prepared = prepare(task, gen)
         result = None
         if prepared.job is not None:
