@@ -210,11 +210,7 @@ class Build:
             MinhashDedupFilter,
             MinhashDedupSignature,
         )
-        from datatrove.pipeline.dedup.minhash import MinhashConfig
-        from datatrove.utils.hashing import HashConfig
-        from datatrove.utils.text import TextNormConfig
-
-        from viscode_multi.dedup import CodeTokenizer, ExactImageDedup
+        from viscode_multi.dedup import CodeTokenizer, DedupView, ExactImageDedup, minhash_config
 
         started = time.monotonic()
         q = self.config.quality
@@ -223,20 +219,11 @@ class Build:
             ExactImageDedup(exclusion_writer=_writer(self.work / "dropped/dedup-exact")),
             _writer(self.work / "dedup-exact", "${shard}.jsonl.gz"),
         ], tasks=1)  # fmt: skip
-        # sha1: datatrove 0.10's xxhash path passes str to xxhash>=4, which wants bytes
-        mh = MinhashConfig(
-            n_grams=q.minhash_ngrams,
-            num_buckets=q.minhash_buckets,
-            hashes_per_bucket=q.minhash_hashes_per_bucket,
-            hash_config=HashConfig(hash_fc="sha1"),
-            # numbers and punctuation are the content of code (path data, coordinates, data); datatrove's
-            # prose defaults (numbers -> 0, punctuation removed) make every SVG look alike
-            norm_config=TextNormConfig(remove_punctuation=False, norm_numbers=False),
-        )
+        mh = minhash_config(q.minhash_ngrams, q.minhash_buckets, q.minhash_hashes_per_bucket)
         base = self.work / "minhash"
         exact_out = self.work / "dedup-exact"
         self._pipeline("dedup-signatures", [
-            _reader(exact_out), MinhashDedupSignature(str(base / "signatures"), config=mh, language=CodeTokenizer()),
+            _reader(exact_out), DedupView(), MinhashDedupSignature(str(base / "signatures"), config=mh, language=CodeTokenizer()),
         ])  # fmt: skip
         self._pipeline("dedup-buckets", [
             MinhashDedupBuckets(str(base / "signatures"), str(base / "buckets"), config=mh),
