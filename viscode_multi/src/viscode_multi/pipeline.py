@@ -210,6 +210,7 @@ class Build:
             MinhashDedupFilter,
             MinhashDedupSignature,
         )
+
         from viscode_multi.dedup import CodeTokenizer, DedupView, ExactImageDedup, minhash_config
 
         started = time.monotonic()
