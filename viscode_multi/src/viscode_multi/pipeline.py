@@ -55,7 +55,8 @@ def _per_language(stats: Counter[str]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for key, value in stats.items():
         parts = key.split("/")
-        if len(parts) >= 3:
+        # datatrove's own "dropped_<reason>" counters can hold a "/" (an error excerpt): not a language
+        if len(parts) >= 3 and not parts[1].startswith("dropped_"):
             out.setdefault(parts[1], {})[("/".join(parts[2:]))] = int(value)
     return {lang: dict(sorted(v.items())) for lang, v in sorted(out.items())}
 
@@ -266,7 +267,8 @@ class Build:
         for stage in STAGES[:-1]:
             if self.done(stage):
                 report = json.loads(self.report_path(stage).read_text())
-                stages[stage] = report.get("per_language", {})
+                per_language = report.get("per_language", {})
+                stages[stage] = {k: v for k, v in per_language.items() if not k.startswith("dropped_")}
         written = publish(
             self.work / "clean", self.work / "dialogues", self.work / "images", Path(self.config.out),
             self.config.quality.cap_per_language, {"stages": stages, "config": self.config.to_json()},
