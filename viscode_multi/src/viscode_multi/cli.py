@@ -65,6 +65,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-image-bytes", type=int, default=d.verify.min_image_bytes)
     p.add_argument("--min-colors", type=int, default=d.verify.min_colors)
     p.add_argument(
+        "--repair-min-image-bytes",
+        type=int,
+        default=d.verify.repair_min_image_bytes,
+        help="smallest PNG a verified repair may draw (0: any non-monochrome picture)",
+    )
+    p.add_argument(
         "--wall-s", type=float, default=None, help="per-program time limit (default: the engine's)"
     )
     p.add_argument("--cap-per-language", type=int, default=None, help="balance cap on published samples")
@@ -110,7 +116,7 @@ def config_from_args(args: argparse.Namespace):  # -> BuildConfig
         language_caps={k: int(v) for k, v in (item.split("=", 1) for item in args.language_cap)}, shards=args.shards, workers=args.workers,
         executor=args.executor, cache=args.cache, llm=endpoint("llm"), vlm=endpoint("vlm"),
         dialogues_import=args.dialogues_import, repair_with_llm=not args.no_llm_repairs,
-        verify=VerifyConfig(min_image_bytes=args.min_image_bytes, min_colors=args.min_colors, wall_s=args.wall_s),
+        verify=VerifyConfig(min_image_bytes=args.min_image_bytes, min_colors=args.min_colors, repair_min_image_bytes=args.repair_min_image_bytes, wall_s=args.wall_s),
         quality=QualityConfig(cap_per_language=args.cap_per_language, decontam_ngram=args.decontam_ngram),
         slurm=json.loads(args.slurm),
     )  # fmt: skip

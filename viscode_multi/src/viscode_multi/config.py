@@ -18,6 +18,9 @@ class VerifyConfig:
     Attributes:
         min_image_bytes: smallest PNG kept, in bytes.
         min_colors: fewest distinct colours kept (2: a single-colour image is dropped).
+        repair_min_image_bytes: smallest PNG of a verified repair (stage 6): the fix must render ``ok``
+            and not monochrome; 0 (default) accepts a small picture, as the fix, not the picture, is
+            what a repair dialogue teaches.
         wall_s: per-program wall-clock limit in seconds (None: the engine's default for the language).
         batch_size: programs handed to the render pool at once. They render concurrently, each renderer
             up to its own limit; a big batch keeps every language's renderer busy (a small one waits on
@@ -26,6 +29,7 @@ class VerifyConfig:
 
     min_image_bytes: int = 10 * 1024
     min_colors: int = 2
+    repair_min_image_bytes: int = 0
     wall_s: float | None = None
     batch_size: int = 256
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 from visplotbench.extract import extract_code
 
-# The self-debug feedback text is the benchmark's own; it has no public name yet (see the report).
-from visplotbench.harness import feedback
+# the self-debug round's own wording: the repair dialogues' user turns are what the benchmark sends
+from visplotbench.harness import feedback, next_messages
 
 from viscode_multi.config import VerifyConfig
 from viscode_multi.fixes import FIXERS
@@ -34,21 +34,38 @@ from viscode_multi.record import language_of
 from viscode_multi.verify import render_job, verdict, worker_pool
 
 REPAIRABLE = {"error", "no_output", "blank"}
+MAX_ROUNDS = 3  # fix -> new error -> fix again, as the benchmark's self-debug rounds do
 
 
 def dialogue_messages(
-    language: str, instruction: str, broken: str, status: str, error: str, fixed: str
+    language: str, instruction: str, attempts: list[tuple[str, str, str]], fixed: str
 ) -> list[dict[str, Any]]:
+    """The chat: the instruction, each failing attempt with the engine's feedback (built by the
+    benchmark's own ``next_messages``, so the user turns are the self-debug round's exact words), and
+    the verified fix. Failing attempts carry ``loss: false`` (training does not learn the bugs).
+
+    Args:
+        attempts: (code, status, error) of each failing program, oldest first.
+    """
+    messages: list[dict[str, Any]] = [{"role": "user", "content": instruction}]
+    for code, status, error in attempts:
+        messages = next_messages(messages, language, code.rstrip(), status, error)
+    messages.append({"role": "assistant", "content": f"```{language}\n{fixed.rstrip()}\n```"})
     return [
-        {"role": "user", "content": instruction, "loss": None},
-        {"role": "assistant", "content": f"```{language}\n{broken.rstrip()}\n```", "loss": False},
-        {"role": "user", "content": feedback(language, status, error), "loss": None},
-        {"role": "assistant", "content": f"```{language}\n{fixed.rstrip()}\n```", "loss": None},
+        {**m, "loss": False if m["role"] == "assistant" and i < len(messages) - 1 else None}
+        for i, m in enumerate(messages)
     ]
 
 
 class RepairStep(PipelineStep):
-    """Turns failed programs into verified repair dialogues (drops the ones no fixer repaired)."""
+    """Turns failed programs into verified repair dialogues (drops the ones no fixer repaired).
+
+    A candidate fix is rendered by the engine; it is kept when the render is ``ok`` and passes the
+    stage-4 rules with the repair floor ``VerifyConfig.repair_min_image_bytes`` for the PNG size (a fix
+    that makes a small picture render is still a fix). A fix that renders but fails with a new error a
+    fixer recognises is fixed again (up to ``MAX_ROUNDS``): the dialogue then has one feedback turn per
+    failing attempt.
+    """
 
     name = "repair dialogues"
     type = "🔧 - REPAIR"
@@ -57,6 +74,7 @@ class RepairStep(PipelineStep):
         super().__init__()
         self.images_dir = images_dir
         self.config = config
+        self.accept = replace(config, min_image_bytes=config.repair_min_image_bytes)
         self.llm_config = llm_config
         self._llm: LLM | None = None
 
@@ -83,8 +101,33 @@ class RepairStep(PipelineStep):
             if fixed.strip() and fixed.strip() != code.strip():
                 yield self._llm.config.label, fixed
 
+    def _repair(
+        self, lang: str, doc: Document, attempts: list[tuple[str, str, str]], fixers: list[str]
+    ) -> tuple[str, dict[str, Any], list[tuple[str, str, str]], list[str]] | None:
+        """Depth-first over candidate fixes: (fixed code, its verdict, failing attempts, fixers) or None."""
+        code, status, error = attempts[-1]
+        description = str(doc.metadata.get("description") or "")
+        seen = {a[0] for a in attempts}
+        for fixer, fixed in self._candidates(lang, code, status, error, description):
+            if fixed in seen:
+                continue
+            pool = worker_pool()
+            result = pool.render(render_job(lang, fixed, doc.metadata.get("files"), self.config))
+            info = verdict(result, self.accept, Path(self.images_dir))
+            kind = fixer.split(":")[0]
+            self.stat_update(f"{lang}/tried:{kind}")
+            if info["kept"]:
+                return fixed, info, attempts, [*fixers, fixer]
+            self.stat_update(f"{lang}/fix-failed:{kind}")
+            if info["status"] in REPAIRABLE and len(attempts) < MAX_ROUNDS:
+                deeper = self._repair(
+                    lang, doc, [*attempts, (fixed, info["status"], info["error"])], [*fixers, fixer]
+                )
+                if deeper:
+                    return deeper
+        return None
+
     def run(self, data, rank: int = 0, world_size: int = 1):
-        pool = worker_pool()
         for doc in data:
             lang = language_of(doc)
             render = doc.metadata.get("render") or {}
@@ -93,43 +136,26 @@ class RepairStep(PipelineStep):
                 self.stat_update(f"{lang}/skipped:{status or 'unknown'}")
                 continue
             self.stat_update(f"{lang}/failures")
+            repaired = self._repair(lang, doc, [(doc.text, status, render.get("error", ""))], [])
+            if repaired is None:
+                continue
+            fixed, info, attempts, fixers = repaired
             description = str(doc.metadata.get("description") or "")
-            for fixer, fixed in self._candidates(
-                lang, doc.text, status, render.get("error", ""), description
-            ):
-                result = pool.render(render_job(lang, fixed, doc.metadata.get("files"), self.config))
-                info = verdict(result, self.config, Path(self.images_dir))
-                self.stat_update(f"{lang}/tried:{fixer.split(':')[0]}")
-                if not info["kept"]:
-                    self.stat_update(f"{lang}/fix-failed:{fixer.split(':')[0]}")
-                    continue
-                instruction = deterministic_instruction(lang, fixed, description)
-                metadata = {
-                    key: doc.metadata.get(key)
-                    for key in (
-                        "language",
-                        "provenance",
-                        "description",
-                        "files",
-                        "form",
-                        "extractor",
-                        "shard",
-                    )
-                }
-                metadata.update(
-                    kind="repair",
-                    broken_code=doc.text,
-                    broken_render=render,
-                    render=info,
-                    fixer=fixer,
-                    instruction=asdict(instruction),
-                    messages=dialogue_messages(
-                        lang, instruction.text(), doc.text, status, render.get("error", ""), fixed
-                    ),
-                )
-                self.stat_update(f"{lang}/verified:{fixer.split(':')[0]}")
-                yield Document(text=fixed, id=f"repair/{doc.id}", metadata=metadata)
-                break
+            instruction = deterministic_instruction(lang, fixed, description)
+            keys = ("language", "provenance", "description", "files", "form", "extractor", "shard")
+            metadata = {key: doc.metadata.get(key) for key in keys}
+            metadata.update(
+                kind="repair",
+                broken_code=doc.text,
+                broken_render=render,
+                render=info,
+                fixer=fixers[-1] if len(fixers) == 1 else " + ".join(fixers),
+                rounds=len(attempts),
+                instruction=asdict(instruction),
+                messages=dialogue_messages(lang, instruction.text(), attempts, fixed),
+            )
+            self.stat_update(f"{lang}/verified:{fixers[-1].split(':')[0]}")
+            yield Document(text=fixed, id=f"repair/{doc.id}", metadata=metadata)
 
 
 def _language_from_messages(messages: list[dict[str, Any]]) -> str:

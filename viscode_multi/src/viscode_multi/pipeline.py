@@ -55,7 +55,8 @@ def _per_language(stats: Counter[str]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for key, value in stats.items():
         parts = key.split("/")
-        if len(parts) >= 3:
+        # datatrove's own "dropped_<reason>" counters can hold a "/" (an error excerpt): not a language
+        if len(parts) >= 3 and not parts[1].startswith("dropped_"):
             out.setdefault(parts[1], {})[("/".join(parts[2:]))] = int(value)
     return {lang: dict(sorted(v.items())) for lang, v in sorted(out.items())}
 
@@ -210,11 +211,8 @@ class Build:
             MinhashDedupFilter,
             MinhashDedupSignature,
         )
-        from datatrove.pipeline.dedup.minhash import MinhashConfig
-        from datatrove.utils.hashing import HashConfig
-        from datatrove.utils.text import TextNormConfig
 
-        from viscode_multi.dedup import CodeTokenizer, ExactImageDedup
+        from viscode_multi.dedup import CodeTokenizer, DedupView, ExactImageDedup, minhash_config
 
         started = time.monotonic()
         q = self.config.quality
@@ -223,20 +221,11 @@ class Build:
             ExactImageDedup(exclusion_writer=_writer(self.work / "dropped/dedup-exact")),
             _writer(self.work / "dedup-exact", "${shard}.jsonl.gz"),
         ], tasks=1)  # fmt: skip
-        # sha1: datatrove 0.10's xxhash path passes str to xxhash>=4, which wants bytes
-        mh = MinhashConfig(
-            n_grams=q.minhash_ngrams,
-            num_buckets=q.minhash_buckets,
-            hashes_per_bucket=q.minhash_hashes_per_bucket,
-            hash_config=HashConfig(hash_fc="sha1"),
-            # numbers and punctuation are the content of code (path data, coordinates, data); datatrove's
-            # prose defaults (numbers -> 0, punctuation removed) make every SVG look alike
-            norm_config=TextNormConfig(remove_punctuation=False, norm_numbers=False),
-        )
+        mh = minhash_config(q.minhash_ngrams, q.minhash_buckets, q.minhash_hashes_per_bucket)
         base = self.work / "minhash"
         exact_out = self.work / "dedup-exact"
         self._pipeline("dedup-signatures", [
-            _reader(exact_out), MinhashDedupSignature(str(base / "signatures"), config=mh, language=CodeTokenizer()),
+            _reader(exact_out), DedupView(), MinhashDedupSignature(str(base / "signatures"), config=mh, language=CodeTokenizer()),
         ])  # fmt: skip
         self._pipeline("dedup-buckets", [
             MinhashDedupBuckets(str(base / "signatures"), str(base / "buckets"), config=mh),
@@ -278,7 +267,8 @@ class Build:
         for stage in STAGES[:-1]:
             if self.done(stage):
                 report = json.loads(self.report_path(stage).read_text())
-                stages[stage] = report.get("per_language", {})
+                per_language = report.get("per_language", {})
+                stages[stage] = {k: v for k, v in per_language.items() if not k.startswith("dropped_")}
         written = publish(
             self.work / "clean", self.work / "dialogues", self.work / "images", Path(self.config.out),
             self.config.quality.cap_per_language, {"stages": stages, "config": self.config.to_json()},
