@@ -157,6 +157,9 @@ class Build:
         from viscode_multi.verify import VerifyStep
 
         started = time.monotonic()
+        # tasks finished by an earlier, killed run are skipped: their programs are not timed now
+        completions = self.work / "logs" / "verify" / "completions"
+        resumed = len(list(completions.iterdir())) if completions.is_dir() else 0
         stats = self._pipeline("verify", [
             _reader(self.work / "extracted"),
             VerifyStep(str(self.work / "images"), self.config.verify, exclusion_writer=_writer(self.work / "failed")),
@@ -171,9 +174,10 @@ class Build:
         )
         seconds = time.monotonic() - started
         failure_kinds = failure_kind_counts(self.work / "failed")
+        rate = round(programs / max(seconds, 1e-9), 3) if not resumed else None
         return self._finish("verify", started, {
-            "per_language": per_language, "programs": programs, "programs_per_s": round(programs / max(seconds, 1e-9), 3),
-            "failure_kinds": failure_kinds,
+            "per_language": per_language, "programs": programs, "programs_per_s": rate,
+            "resumed_tasks": resumed, "failure_kinds": failure_kinds,
         })  # fmt: skip
 
     def instruct(self) -> dict[str, Any]:
