@@ -64,7 +64,6 @@ class PythonRenderer(WarmRenderer):
         self._vegalite: Any = None
         self._browser = _Browser()
         self._prestarted = False
-        self._closing = threading.Event()
         self._lock = threading.Lock()
 
     def check(self) -> None:
@@ -104,18 +103,10 @@ class PythonRenderer(WarmRenderer):
                 return
             self._prestarted = True
 
-        def warm_one() -> None:
-            worker = self.pool.acquire()
-            try:
-                with contextlib.suppress(Exception):  # a failed start is reported by the job that needs it
-                    self.cleanup(worker.new_job_dir())
-            finally:
-                self.pool.release(worker)
-            # bwrap's --die-with-parent follows the THREAD that started the worker: stay alive.
-            self._closing.wait()
-
-        for _ in range(self.pool.warm_size):  # the spare too: it takes the job after a long runner
-            threading.Thread(target=warm_one, name="python-worker-warm", daemon=True).start()
+        # The pool starts every worker (the spare too) in parallel; in the background, as the first
+        # job only needs one of them. Workers are spawned from the long-lived spawner thread, so
+        # bubblewrap's --die-with-parent does not follow these short-lived threads.
+        threading.Thread(target=self.pool.warm, name="python-worker-warm", daemon=True).start()
 
     def render(self, job: RenderJob) -> RenderResult:
         self._prestart()
@@ -200,7 +191,6 @@ class PythonRenderer(WarmRenderer):
         return result.images[0]
 
     def close(self) -> None:
-        self._closing.set()
         super().close()
         self._browser.close()
         if self._vegalite is not None:
