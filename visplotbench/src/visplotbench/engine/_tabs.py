@@ -449,6 +449,12 @@ _SETTLE_AND_MEASURE = (
 )
 
 
+def _leave(tab: Tab, control: JobControl | None) -> None:
+    """The job is done with the tab's renderer: its CPU use is read and its priority restored."""
+    if control is not None and tab.renderer_pid is not None:
+        control.detach_process(tab.renderer_pid)
+
+
 class _Place:
     """A job's place in a ``TabPool``, given back once: when the job ends or becomes a long runner.
 
@@ -543,14 +549,15 @@ class TabPool:
             control.begin()  # the page's time starts now, not while a tab was being opened
             if tab.renderer_pid is not None:  # its CPU use is measured, and it can be demoted
                 control.attach_process(tab.renderer_pid)
-        try:
-            return await self._run_on(tab, shot, work, timeout_s)
-        finally:
-            if control is not None and tab.renderer_pid is not None:
-                control.detach_process(tab.renderer_pid)
+        return await self._run_on(tab, shot, work, timeout_s, control)
 
     async def _run_on(
-        self, tab: Tab, shot: PageShot, work: Callable[[Tab], Awaitable[Any]], timeout_s: float
+        self,
+        tab: Tab,
+        shot: PageShot,
+        work: Callable[[Tab], Awaitable[Any]],
+        timeout_s: float,
+        control: JobControl | None,
     ) -> PageShot:
         tab.begin()
         start = time.monotonic()
@@ -577,9 +584,11 @@ class TabPool:
                 tab.error(f"The page could not be captured: {_short(exc)}")
         except BaseException:
             tab.end()
+            _leave(tab, control)
             await self._release(tab, healthy=False)  # a bug of ours: never blamed on the page
             raise
         tab.end()
+        _leave(tab, control)  # before the tab is released: a timed-out tab is closed
         if tab.env_trouble:
             shot.env_problem = f"{tab.env_trouble}. This is not the program's fault: re-run the job."
         shot.crashed = tab.crashed and not shot.env_problem
