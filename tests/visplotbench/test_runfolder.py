@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from visplotbench.runfolder import (
     AttemptRecord,
     AttemptStatus,
+    Cache,
     RunFolder,
     RunManifest,
     RunStore,
@@ -80,3 +82,29 @@ def test_reader_counts_tasks_without_records_once_in_the_manifest_order(tmp_path
     assert summary.languages["latex"].passed == [1, 1, 1] and summary.languages["svg"].env_failures == 1
     assert not summary.complete
     assert [a.task_id for a in run.scored_attempts] == ["latex_1", "svg_1", "svg_1"]
+
+
+def test_cache_entries_written_by_many_threads_at_once_all_land(tmp_path):
+    # Two attempts of one run with the same program cache the same render key at the same moment; a
+    # temporary file named per process made one thread rename the other's away (FileNotFoundError).
+    cache = Cache(tmp_path, "renders")
+    key = "ab" + "0" * 62
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def put(i: int) -> None:
+        start.wait()
+        try:
+            for j in range(50):
+                cache.put(key, {"writer": i, "n": j})
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert cache.get(key)["n"] == 49
+    assert [p.name for p in (tmp_path / "renders" / "ab").iterdir()] == [f"{key}.json"]

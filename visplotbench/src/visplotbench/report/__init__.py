@@ -9,18 +9,12 @@ regenerated at any time, also for a run that is still going or was interrupted.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from visplotbench.report._data import RunData, TaskView, language_name, load_run
 from visplotbench.report._html import render_html
 from visplotbench.report._markdown import render_markdown
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+from visplotbench.runfolder import write_text_atomic
 
 
 def write_reports(run_folder: str | Path, *, inline_images: bool = False) -> dict[str, Path]:
@@ -31,8 +25,8 @@ def write_reports(run_folder: str | Path, *, inline_images: bool = False) -> dic
     """
     run = load_run(run_folder)
     paths = {"markdown": run.folder / "report.md", "html": run.folder / "report.html"}
-    _write(paths["markdown"], render_markdown(run))
-    _write(paths["html"], render_html(run, inline_images=inline_images))
+    write_text_atomic(paths["markdown"], render_markdown(run))
+    write_text_atomic(paths["html"], render_html(run, inline_images=inline_images))
     return paths
 
 

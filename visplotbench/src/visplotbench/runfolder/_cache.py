@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from visplotbench.engine import RenderJob, RenderResult, RenderStatus
+from visplotbench.runfolder._atomic import write_text_atomic
 
 # Bump when a renderer setting that changes images or statuses changes (DPI, crop, limits...).
 ENGINE_CACHE_VERSION = "engine-1"
@@ -55,9 +56,7 @@ class Cache:
             return
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(value, ensure_ascii=False))
 
 
 def render_key(job: RenderJob, tool_versions: dict[str, str]) -> str:

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from visplotbench.runfolder._atomic import write_text_atomic
 from visplotbench.runfolder._manifest import RunManifest
 from visplotbench.runfolder._records import AttemptRecord, ScoreRecord
 from visplotbench.runfolder._status import AttemptStatus
@@ -28,9 +29,7 @@ SCORES_SUMMARY_FILE = "scores_summary.json"
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` to ``path`` through a temporary file, so a reader never sees half of it."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_json(path: Path) -> dict[str, Any]:
