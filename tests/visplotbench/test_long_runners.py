@@ -159,9 +159,7 @@ def test_prestart_starts_the_warm_workers_before_any_job() -> None:
                 break
             time.sleep(0.1)
         renderer = pool.renderer("svg")
-        assert (
-            renderer.pool.starts == renderer.pool.warm_size == renderer.max_concurrency + 1
-        )  # all up, no job
+        assert renderer.pool.starts == renderer.pool.warm_size == renderer.max_concurrency  # all up, no job
         result = pool.render(
             RenderJob(
                 "svg",

@@ -66,6 +66,11 @@ class WarmWorker:
         self.root: Path | None = None
         self.starts = 0
 
+    @property
+    def started(self) -> bool:
+        """Whether the worker's process is running (or starting) now."""
+        return self._proc is not None
+
     def _start(self) -> None:
         import tempfile
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+from visplotbench.engine._admission import Admission
 from visplotbench.engine._jobcontrol import JobControl, set_current
 from visplotbench.engine._types import (
     EnvironmentProblem,
@@ -41,6 +42,10 @@ MAX_LONG_RUNNERS = 6
 # the Space's, must not lose a language for good to one failed browser start); jobs in between
 # get the start-up error at once as ``env_failure``.
 RETRY_START_S = 30.0
+# Jobs that run at once across languages, per CPU core (long runners not counted; see _admission).
+# Render jobs are CPU-bound: more than ~2 per core only lengthens every job's wall time, and wall
+# time is what the limits measure.
+RUNNING_PER_CORE = 2
 _POLL_S = 0.25  # how often the watcher reads the CPU use of jobs in flight
 
 
@@ -49,7 +54,6 @@ class _InFlight:
     """One job between getting its slot and its result (the pool's bookkeeping for long runners)."""
 
     language: str
-    slot: threading.Semaphore
     control: JobControl
     demote_after_cpu_s: float
     long: bool = False  # gave its slot back (and holds one of the ``max_long_runners`` places)
@@ -59,7 +63,9 @@ class RenderPool:
     """Runs render jobs concurrently; each language's renderer is created on first use and kept warm.
 
     Jobs of different languages run in parallel; each renderer caps its own concurrency
-    (``Renderer.max_concurrency``), and the pool's thread count caps the total.
+    (``Renderer.max_concurrency``), and at most ``max_running`` jobs run at once in all. A job waits
+    for its turn without holding a thread; among the jobs that may start, the one with the longest
+    wall-time limit goes first (see ``_admission``).
 
     A job that runs past a short budget (most often a program that will run into its time limit;
     see ``RELEASE_AFTER_CPU_S`` and ``release_after_s``) becomes a *long runner*: it keeps its
@@ -83,27 +89,31 @@ class RenderPool:
         release_after_s: float | None = RELEASE_AFTER_S,
         demote: bool = True,
         max_long_runners: int = MAX_LONG_RUNNERS,
+        max_running: int | None = None,
     ):
         """Args:
-        max_workers: threads that run jobs (default: enough for every language at once).
+        max_workers: threads that run jobs (default: enough for every job that may run at once).
         release_after_s: wall seconds after which a browser page gives its slot back (None:
             no job ever does); a job whose CPU use is known does so after ``RELEASE_AFTER_CPU_S``
             of CPU or ``RELEASE_WAITING_S`` of wall time, both scaled with this value.
         demote: lower a long runner's CPU weight once it has used more CPU than its language's
             valid programs (``Renderer.demote_after_cpu_s``); False: never.
         max_long_runners: how many jobs may have given their slot back at once.
+        max_running: jobs that run at once across languages, long runners not counted (default:
+            ``RUNNING_PER_CORE`` per CPU core this process may use, at least 2).
         """
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
+        self.max_running = max_running or max(2, RUNNING_PER_CORE * cores)
+        self._admission = Admission(self.max_running)
         self._executor = ThreadPoolExecutor(
-            # Threads mostly wait on sandboxed processes or the browser; each renderer caps its own
-            # concurrency, and long runners no longer hold their slot, so there are threads for
-            # every language's slots plus the long runners.
-            max_workers or max(16, 2 * (os.cpu_count() or 2)) + max_long_runners,
+            # Only admitted jobs take a thread (waiting ones hold none): those that run plus the
+            # long runners.
+            max_workers or self.max_running + max_long_runners,
             thread_name_prefix="render",
         )
         self.release_after_s, self.demote = release_after_s, demote
         self.max_long_runners = max_long_runners
         self._renderers: dict[str, Renderer | EnvironmentProblem] = {}
-        self._slots: dict[str, threading.Semaphore] = {}
         self._making: dict[str, threading.Lock] = {}
         self._failed_at: dict[str, float] = {}  # when a renderer last failed to start
         self._lock = threading.Lock()
@@ -133,7 +143,6 @@ class RenderPool:
                     cls = renderer_class(language)
                     found = cls()
                     found.check()
-                    self._slots[language] = threading.Semaphore(cls.max_concurrency)
                 except (EnvironmentProblem, ImportError) as exc:
                     found = EnvironmentProblem(str(exc))
                     self._failed_at[language] = time.monotonic()
@@ -163,17 +172,50 @@ class RenderPool:
             threading.Thread(target=start, args=(language,), name=f"prestart-{language}", daemon=True).start()
 
     def render(self, job: RenderJob) -> RenderResult:
-        """Render one job in the calling thread (still bounded by the renderer's concurrency)."""
+        """Render one job in the calling thread (it waits for its turn like a submitted job)."""
         start = time.monotonic()
+        turn, closed = threading.Event(), threading.Event()
+
+        def cancel() -> None:
+            closed.set()
+            turn.set()
+
+        if not self._request(job, turn.set, cancel):
+            return self._unloadable(job)
+        turn.wait()
+        if closed.is_set():
+            raise RuntimeError("the RenderPool is closed")
+        return self._run_admitted(job, start)
+
+    def _request(self, job: RenderJob, start: Callable[[], None], cancel: Callable[[], None]) -> bool:
+        """Queue ``job`` for its turn; False when its renderer's class cannot even be loaded."""
         try:
-            renderer = self.renderer(job.language)
+            cls = renderer_class(job.language)
+        except ImportError:
+            return False
+        wall_s = (job.limits or cls.default_limits).wall_s
+        self._admission.request(job.language, cls.max_concurrency, wall_s, start, cancel)
+        return True
+
+    def _unloadable(self, job: RenderJob) -> RenderResult:
+        try:
+            self.renderer(job.language)  # raises the renderer's own EnvironmentProblem
         except EnvironmentProblem as exc:
             return env_failure(job.language, str(exc))
-        slot = self._slots[job.language]
-        slot.acquire()
-        waited = time.monotonic() - start
+        return env_failure(job.language, f"the {job.language} renderer could not be loaded")
+
+    def _run_admitted(self, job: RenderJob, queued_since: float) -> RenderResult:
+        """Run a job that has its turn; its place is given back when it ends (or becomes long)."""
+        try:
+            renderer = self.renderer(job.language)
+        except BaseException as exc:
+            self._admission.done(job.language)
+            if isinstance(exc, EnvironmentProblem):
+                return env_failure(job.language, str(exc))
+            raise
+        waited = time.monotonic() - queued_since
         control = JobControl()
-        inflight = self._watch(job.language, slot, control, type(renderer).demote_after_cpu_s)
+        inflight = self._watch(job.language, control, type(renderer).demote_after_cpu_s)
         set_current(control)
         try:
             # InvalidJob propagates: the caller's input (a data file name changed after the job was made).
@@ -189,10 +231,8 @@ class RenderPool:
         return result
 
     # --- long runners ---------------------------------------------------------------------
-    def _watch(
-        self, language: str, slot: threading.Semaphore, control: JobControl, demote_after_cpu_s: float
-    ) -> _InFlight:
-        inflight = _InFlight(language, slot, control, demote_after_cpu_s)
+    def _watch(self, language: str, control: JobControl, demote_after_cpu_s: float) -> _InFlight:
+        inflight = _InFlight(language, control, demote_after_cpu_s)
         if self.release_after_s is None:
             return inflight
         with self._watch_cond:
@@ -213,7 +253,7 @@ class RenderPool:
                 self._long_now -= 1
             long = inflight.long
         if not long:
-            inflight.slot.release()
+            self._admission.done(inflight.language)
 
     def _is_long(self, inflight: _InFlight, now: float, cpu_s: float) -> bool:
         started = inflight.control.started
@@ -249,7 +289,7 @@ class RenderPool:
                         self.long_runners += 1
                         release.append(inflight)
             for inflight in release:
-                inflight.slot.release()  # the next job of the language starts now
+                self._admission.done(inflight.language)  # the next job of the language starts now
                 inflight.control.release()
             for inflight in watched:
                 if (
@@ -269,8 +309,36 @@ class RenderPool:
             return self._long_now
 
     def submit(self, job: RenderJob) -> Future[RenderResult]:
-        """Schedule one job; the future never raises for a job's own failure."""
-        return self._executor.submit(self.render, job)
+        """Schedule one job; the future never raises for a job's own failure.
+
+        The job waits for its turn without holding a thread (see ``_admission``); a job still
+        waiting when the pool closes is cancelled.
+        """
+        future: Future[RenderResult] = Future()
+        queued_since = time.monotonic()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                self._admission.done(job.language)
+                return
+            try:
+                future.set_result(self._run_admitted(job, queued_since))
+            except BaseException as exc:  # InvalidJob: the caller's input
+                future.set_exception(exc)
+
+        def start() -> None:
+            try:
+                self._executor.submit(run)
+            except RuntimeError:  # the executor shut down meanwhile
+                self._admission.done(job.language)
+                future.cancel()
+
+        def cancel() -> None:
+            future.cancel()
+
+        if not self._request(job, start, cancel):
+            future.set_result(self._unloadable(job))
+        return future
 
     def map(self, jobs: Iterable[RenderJob]) -> Iterator[RenderResult]:
         """Render all jobs concurrently and yield the results in the order of ``jobs``."""
@@ -285,6 +353,7 @@ class RenderPool:
             renderers = [r for r in self._renderers.values() if isinstance(r, Renderer)]
         with self._watch_cond:
             self._watch_cond.notify_all()
+        self._admission.close()
         self._executor.shutdown(wait=True, cancel_futures=True)
         for renderer in renderers:
             renderer.close()

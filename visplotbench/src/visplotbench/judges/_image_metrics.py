@@ -124,11 +124,15 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 def _edges(rgb: np.ndarray) -> np.ndarray:
     import numpy as np
 
+    def sharp(d: np.ndarray) -> np.ndarray:
+        # "Any channel above the threshold" (= the channels' max above it), one channel at a time:
+        # numpy reduces over a short last axis ~5x slower than it compares whole planes.
+        d = np.abs(d) > EDGE_THRESHOLD
+        return d[..., 0] | d[..., 1] | d[..., 2]
+
     edges = np.zeros(rgb.shape[:2], dtype=bool)
-    dx = np.abs(np.diff(rgb, axis=1)).max(axis=2) > EDGE_THRESHOLD
-    dy = np.abs(np.diff(rgb, axis=0)).max(axis=2) > EDGE_THRESHOLD
-    edges[:, 1:] |= dx
-    edges[1:, :] |= dy
+    edges[:, 1:] |= sharp(np.diff(rgb, axis=1))
+    edges[1:, :] |= sharp(np.diff(rgb, axis=0))
     return edges
 
 

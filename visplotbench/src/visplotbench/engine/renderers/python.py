@@ -103,8 +103,8 @@ class PythonRenderer(WarmRenderer):
                 return
             self._prestarted = True
 
-        # The pool starts every worker (the spare too) in parallel; in the background, as the first
-        # job only needs one of them. Workers are spawned from the long-lived spawner thread, so
+        # The pool starts its workers one after another, in the background: the first job only
+        # needs one of them. Workers are spawned from the long-lived spawner thread, so
         # bubblewrap's --die-with-parent does not follow these short-lived threads.
         threading.Thread(target=self.pool.warm, name="python-worker-warm", daemon=True).start()
 
