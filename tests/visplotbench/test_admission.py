@@ -60,6 +60,24 @@ def test_the_longest_wall_limit_goes_first_then_submission_order() -> None:
     assert log.started == ["first", "python-a", "python-b", "mermaid", "svg"]
 
 
+def test_languages_with_the_same_limit_advance_side_by_side() -> None:
+    admission, log = Admission(3), Log()
+    for i in range(3):
+        log.request(admission, f"blocker{i}", "html", 3, 20)  # the cap is full: the rest queue
+    for i in range(3):
+        log.request(admission, f"py{i}", "python", 2, 30)
+    for i in range(3):
+        log.request(admission, f"lily{i}", "lilypond", 2, 30)
+    for i in range(2):
+        log.request(admission, f"asy{i}", "asymptote", 2, 30)
+    for _ in range(3):
+        admission.done("html")
+    # Not py0, py1, lily0 (submission order): one of each language first.
+    assert log.started[3:] == ["py0", "lily0", "asy0"]
+    admission.done("lilypond")
+    assert log.started[-1] == "lily1"  # lilypond now runs none, python and asymptote one each
+
+
 def test_a_full_language_does_not_block_the_others() -> None:
     admission, log = Admission(4), Log()
     for i in range(5):

@@ -8,9 +8,11 @@ and each language's slowest program started last.
 
 So a job waits here, holding no thread, until its language has a free slot and fewer than
 ``limit`` jobs run in all; then ``start`` is called. Among the jobs that could start, the one with
-the longest wall-time limit goes first (then submission order): a language whose programs may
-take 30 s should not begin its possibly-endless program last, when nothing is left to overlap it
-with (longest-processing-time-first, with the limit as the worst case). A job that becomes a long
+the longest wall-time limit goes first: a language whose programs may take 30 s should not begin
+its possibly-endless program last, when nothing is left to overlap it with (longest-processing-
+time-first, with the limit as the worst case). Between languages with the same limit, the one with
+fewer jobs running goes first, so that they advance side by side rather than one after another
+(each one's slowest program may be its last); then submission order. A job that becomes a long
 runner gives its place back (``done``) like one that ended.
 """
 
@@ -97,15 +99,16 @@ class Admission:
     def _admit(self) -> list[Callable[[], None]]:
         ready: list[Callable[[], None]] = []
         while self._running < self.limit:
-            best: list[_Ticket] | None = None
+            best: tuple[float, int, int] | None = None
             best_language = ""
             for language, queue in self._queues.items():
-                free = queue and self._busy[language] < self._caps[language]
-                if free and (best is None or queue[0] < best[0]):
-                    best, best_language = queue, language
+                if queue and self._busy[language] < self._caps[language]:
+                    (limit, seq), busy = queue[0].priority, self._busy[language]
+                    if best is None or (limit, busy, seq) < best:
+                        best, best_language = (limit, busy, seq), language
             if best is None:
                 break
-            ready.append(heapq.heappop(best).start)
+            ready.append(heapq.heappop(self._queues[best_language]).start)
             self._busy[best_language] += 1
             self._running += 1
         return ready
