@@ -15,7 +15,9 @@ a diagram's ``%%{init}%%`` cannot change it), ``deterministicIds``, ``suppressEr
 
 from __future__ import annotations
 
+import functools
 import re
+from pathlib import Path
 from typing import Any
 
 from visplotbench.engine._browser import shared_browser
@@ -88,10 +90,7 @@ class MermaidRenderer(Renderer):
         mermaid_js(self.major)
 
     def versions(self) -> dict[str, str]:
-        import json
-
-        meta = json.loads((mermaid_js(self.major).parent.parent / "package.json").read_text(encoding="utf-8"))
-        return {"mermaid": meta["version"], "chromium": chromium_version()}
+        return _versions(mermaid_js(self.major).parent.parent / "package.json")
 
     def _tab_pool(self) -> TabPool:
         # A diagram is a static SVG (no scripts run under securityLevel strict): nothing animates,
@@ -207,3 +206,12 @@ def _map_lines(message: str, source: str) -> str:
         return m.group(0)
 
     return _LINE_REF.sub(to_user, message)
+
+
+@functools.cache
+def _versions(package_json: Path) -> dict[str, str]:
+    # Cached per assets folder: every result carries the versions (a JSON file read per job otherwise).
+    import json
+
+    meta = json.loads(package_json.read_text(encoding="utf-8"))
+    return {"mermaid": meta["version"], "chromium": chromium_version()}
