@@ -351,11 +351,9 @@ class BrowserHost:
         if server is not None:
             binds = [(srv, SRV), (docs, DOCS), (self.assets_root, ASSETS)]
             ready = "/tmp/.vpb-asset-server-ready"
-            # Polled every 50 ms, up to 5 s: a 10 ms poll forked ~200 sleeps while the server started
-            # on a busy machine (~1.5 CPU-s per run).
             start = (
                 f"{server.command(ready)}\n"
-                f"i=0; while [ ! -e {ready} ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done\n" + launch
+                f"i=0; while [ ! -e {ready} ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done\n" + launch
             )
             command = ["/bin/sh", "-c", start, "sh"]
             self._server, self.direct, self.docs_dir = server, True, docs
