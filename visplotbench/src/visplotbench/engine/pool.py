@@ -100,10 +100,11 @@ class RenderPool:
             valid programs (``Renderer.demote_after_cpu_s``); False: never.
         max_long_runners: how many jobs may have given their slot back at once.
         max_running: jobs that run at once across languages, long runners not counted (default:
-            ``RUNNING_PER_CORE`` per CPU core this process may use, at least 2).
+            ``max_workers`` when given, else ``RUNNING_PER_CORE`` per CPU core this process may
+            use, at least 2).
         """
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
-        self.max_running = max_running or max(2, RUNNING_PER_CORE * cores)
+        self.max_running = max_running or max_workers or max(2, RUNNING_PER_CORE * cores)
         self._admission = Admission(self.max_running)
         self._executor = ThreadPoolExecutor(
             # Only admitted jobs take a thread (waiting ones hold none): those that run plus the
