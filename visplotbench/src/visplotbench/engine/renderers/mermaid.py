@@ -15,9 +15,7 @@ a diagram's ``%%{init}%%`` cannot change it), ``deterministicIds``, ``suppressEr
 
 from __future__ import annotations
 
-import functools
 import re
-from pathlib import Path
 from typing import Any
 
 from visplotbench.engine._browser import shared_browser
@@ -84,13 +82,21 @@ class MermaidRenderer(Renderer):
         self._pool_key = ("mermaid", id(self))
         self._closed = False
         self.major = mermaid_major()  # fixed for the renderer's life: its pages have it loaded
+        self._versions: dict[str, str] | None = None
 
     def check(self) -> None:
         check_browser()
         mermaid_js(self.major)
 
     def versions(self) -> dict[str, str]:
-        return _versions(mermaid_js(self.major).parent.parent / "package.json")
+        # Once per renderer (every result carries them): its major, and so its version, is fixed.
+        if self._versions is None:
+            import json
+
+            package = mermaid_js(self.major).parent.parent / "package.json"
+            meta = json.loads(package.read_text(encoding="utf-8"))
+            self._versions = {"mermaid": meta["version"], "chromium": chromium_version()}
+        return self._versions
 
     def _tab_pool(self) -> TabPool:
         # A diagram is a static SVG (no scripts run under securityLevel strict): nothing animates,
@@ -206,12 +212,3 @@ def _map_lines(message: str, source: str) -> str:
         return m.group(0)
 
     return _LINE_REF.sub(to_user, message)
-
-
-@functools.cache
-def _versions(package_json: Path) -> dict[str, str]:
-    # Cached per assets folder: every result carries the versions (a JSON file read per job otherwise).
-    import json
-
-    meta = json.loads(package_json.read_text(encoding="utf-8"))
-    return {"mermaid": meta["version"], "chromium": chromium_version()}
