@@ -169,3 +169,27 @@ def test_prestart_starts_the_warm_workers_before_any_job() -> None:
         )
         assert result.status is RenderStatus.OK
         assert renderer.pool.starts == renderer.pool.warm_size  # the job used a warm worker
+
+
+def test_a_renderers_second_run_gets_a_fresh_budget() -> None:
+    """``JobControl.new_run``: a renderer's own retry (LilyPond's full run after a crop-only one) is
+    weighed against the budgets afresh and starts undemoted; the job's CPU still counts every run."""
+    import subprocess
+    import sys
+
+    from visplotbench.engine._jobcontrol import JobControl
+
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        control = JobControl()
+        control.attach_process(busy.pid)
+        while control.cpu_seconds() < 0.3:
+            time.sleep(0.05)
+        control.demote()
+        assert control.demoted and os.getpriority(os.PRIO_PROCESS, busy.pid) == 19
+        control.new_run()
+        assert not control.demoted and os.getpriority(os.PRIO_PROCESS, busy.pid) == 0
+        assert control.run_cpu_seconds() < 0.3 <= control.cpu_seconds()
+    finally:
+        busy.kill()
+        busy.wait()

@@ -7,14 +7,18 @@ within its limits, and leave the pool able to render the next job.
 
 from __future__ import annotations
 
+import io
 import shutil
 import socket
+import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from visplotbench.engine import EnvironmentProblem, Limits, RenderJob, RenderPool, RenderStatus
 from visplotbench.engine._images import is_blank
+from visplotbench.engine.renderers import lilypond
 from visplotbench.engine.renderers.lilypond import LilyPondRenderer
 
 LANG = "lilypond"
@@ -74,6 +78,28 @@ def test_every_page_is_returned_in_order(pool):
     assert len(result.images) >= 2
     assert not any(is_blank(img) for img in result.images)
     assert len(set(result.images)) == len(result.images)
+
+
+def test_a_one_page_score_rasterises_only_its_crop_and_gives_the_plain_commands_image(pool, tmp_path):
+    result = render(pool, fixture_source("ok"))
+    assert result.status is RenderStatus.OK, result.error
+    assert result.stderr.count("Converting to PNG") == 1  # the crop only: no full page was rasterised
+    # The same score through the plain command (our own fixture, so no sandbox needed) crops the same.
+    (tmp_path / "main.ly").write_text(fixture_source("ok"), encoding="utf-8")
+    env = {"GUILE_LOAD_COMPILED_PATH": lilypond._compiled_cache(), "PATH": "/usr/bin:/bin"}
+    subprocess.run(lilypond._COMMAND, cwd=tmp_path, env=env, capture_output=True, check=True)
+    assert (tmp_path / "main.png").is_file()  # the plain command rasterised the page as well
+    plain = lilypond._images(tmp_path)
+    assert len(result.images) == len(plain) == 1
+    ours = Image.open(io.BytesIO(result.images[0]))
+    assert (ours.size, ours.convert("RGB").tobytes()) == (plain[0].size, plain[0].convert("RGB").tobytes())
+
+
+def test_book_parts_run_again_in_full_and_give_one_image_per_page(pool):
+    parts = "\\bookpart { \\relative { g4 a b c } }\n\\bookpart { \\relative { e4 f g a } }\n"
+    result = render(pool, f'\\version "2.24.0"\n{parts}')
+    assert result.status is RenderStatus.OK, result.error
+    assert len(result.images) == 2  # two one-page parts: the crop-only try would have merged them
 
 
 def test_missing_binary_is_an_environment_problem(monkeypatch, tmp_path):

@@ -44,6 +44,7 @@ class JobControl:
         self._in_cgroup = False
         self._measured = False
         self._callbacks: list[Callable[[], None]] = []
+        self._run_offset = 0.0  # CPU seconds of the runs before the current one (see ``new_run``)
         self.released = False
         self.demoted = False
         self.started: float | None = None  # when the job began to run (not to wait for a worker)
@@ -119,6 +120,26 @@ class JobControl:
             attached, pids, used = list(self._cgroups.values()), dict(self._pids), self._used
         used += sum(max(0.0, cgroup.cpu_seconds() - baseline) for cgroup, baseline in attached)
         return used + sum(max(0.0, (process_cpu_seconds(pid) or base) - base) for pid, base in pids.items())
+
+    def run_cpu_seconds(self) -> float:
+        """CPU seconds of the current run of the program: what the pool weighs against its budgets."""
+        return self.cpu_seconds() - self._run_offset
+
+    def new_run(self) -> None:
+        """The renderer runs the program once more, a try of its own making (e.g. LilyPond's full run
+        after a crop-only one): the budgets apply to each run, so CPU counts afresh for them and a
+        demotion is undone. ``cpu_seconds`` still counts every run."""
+        offset = self.cpu_seconds()
+        with self._lock:
+            self._run_offset = offset
+            demoted, self.demoted = self.demoted, False
+            cgroups = [cgroup for cgroup, _ in self._cgroups.values()]
+            pids = list(self._pids)
+        if demoted:
+            for cgroup in cgroups:
+                cgroup.set_low_priority(False)
+            for pid in pids:
+                _renice(pid, 0)
 
     @property
     def in_cgroup(self) -> bool:

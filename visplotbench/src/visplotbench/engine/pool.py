@@ -276,7 +276,7 @@ class RenderPool:
                     return
                 watched = list(self._watched)
             now = time.monotonic()
-            cpu = {id(f): f.control.cpu_seconds() for f in watched}  # file reads: outside the lock
+            cpu = {id(f): f.control.run_cpu_seconds() for f in watched}  # file reads: outside the lock
             release: list[_InFlight] = []
             with self._watch_cond:
                 for inflight in watched:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from visplotbench.engine._images import MAX_PIXELS, checked_png, crop_to_content
+from visplotbench.engine._jobcontrol import current as current_control
 from visplotbench.engine._sandbox import ProcessResult, bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine.renderers._base import Renderer, env_failure, finish, job_directory, limit_message
@@ -140,6 +141,8 @@ class LatexRenderer(Renderer):
                     extra_ro=[str(fmt.parent)],
                 )
             if proc is None or (proc.returncode != 0 and not _stopped(proc, limits)):
+                if proc is not None and (control := current_control()) is not None:
+                    control.new_run()  # the long-runner budgets are per run, not per try of ours
                 proc = run_sandboxed(
                     ["/bin/sh", "-c", _SCRIPT, "sh", _HOOK, pages, ""], job_dir, limits, env=_ENV
                 )

@@ -13,6 +13,14 @@ Images: a one-page score gives LilyPond's own tight crop (``-dcrop``: the system
 empty space and tagline); a longer score gives one image per page (``main-page1.png``, ...), each
 cropped to its content plus a fixed margin. Fixed resolution, so the same source gives the same bytes.
 
+Speed: ``-dcrop`` alone rasterises every page *and* the crop, and the full A4 page is the costly
+one (~0.5 of a one-page score's ~1.5 CPU-s). So a score is first run with ``-dno-print-pages``
+(the crop only; byte-identical crops). That result is kept when LilyPond says it fitted the music
+on exactly one page and reports no error, or when a limit ended the run (the full run would end
+the same way). Anything else (several pages, \book or \bookpart blocks, an error, no such
+message) runs again the ordinary way in a fresh directory, and that run is the one reported, so
+errors and multi-page images are exactly what the plain command gives.
+
 Errors: LilyPond may exit 0 after an error (a failed Scheme expression is skipped) and exit 1 after
 writing a PNG, so both the exit status and the ``main.ly:<line>:<col>: error:`` lines decide.
 """
@@ -29,9 +37,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from visplotbench.engine._images import checked_png, crop_to_content
-from visplotbench.engine._sandbox import bwrap_path, run_sandboxed
+from visplotbench.engine._jobcontrol import current as current_control
+from visplotbench.engine._sandbox import ProcessResult, bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
-from visplotbench.engine.renderers._base import Renderer, env_failure, finish, job_directory
+from visplotbench.engine.renderers._base import Renderer, env_failure, finish, job_directory, limit_message
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -40,6 +49,9 @@ RESOLUTION = 150  # dpi
 CROP_MARGIN_PX = 10
 # -o without a directory: an -o with one makes lilypond chdir there before it looks for main.ly
 _COMMAND = f"lilypond --png -dcrop -dno-point-and-click -dresolution={RESOLUTION} -o main main.ly".split()
+_CROP_ONLY = [*_COMMAND[:3], "-dno-print-pages", *_COMMAND[3:]]  # the first try (module docstring)
+# The page breakers' report, once per book or book part: "Fitting music on 1 page..." / "on 2 or 3 pages..."
+_FITTING = re.compile(r"^Fitting music on (.+?) pages?\.\.\.$", re.M)
 # main.png / main-page2.png / main.cropped.png, and main-1.png ... for further \book blocks
 _PAGE = re.compile(r"(main(?:-(?!page\d)\w+)?)(?:-page(\d+))?(\.cropped)?\.png")
 _ERROR = re.compile(r"(?:^|: )(?:fatal )?error: ")
@@ -73,19 +85,25 @@ class LilyPondRenderer(Renderer):
 
     def render(self, job: RenderJob) -> RenderResult:
         with job_directory(job, self.source_name) as job_dir:
-            return self._render_in(job, job_dir)
+            result, conclusive = self._render_in(job, job_dir, _CROP_ONLY)
+        if conclusive:
+            return result
+        if (control := current_control()) is not None:
+            control.new_run()  # the long-runner budgets are per run: a valid two-page score may use both
+        with job_directory(job, self.source_name) as job_dir:  # fresh: nothing left by the first try
+            return self._render_in(job, job_dir, _COMMAND)[0]
 
-    def _render_in(self, job: RenderJob, job_dir: Path) -> RenderResult:
+    def _render_in(self, job: RenderJob, job_dir: Path, command: list[str]) -> tuple[RenderResult, bool]:
+        """The job's result from ``command``, and False when a crop-only first try must run again in full."""
         limits = self.limits_for(job)
         env = {"GUILE_LOAD_COMPILED_PATH": cache} if (cache := _compiled_cache()) else {}
         try:
-            proc = run_sandboxed(_COMMAND, job_dir, limits, env=env)
+            proc = run_sandboxed(command, job_dir, limits, env=env)
         except EnvironmentProblem as exc:
-            return env_failure(self.language, str(exc))
+            return env_failure(self.language, str(exc)), True
         if proc.stderr.startswith("bwrap: "):  # the sandbox itself failed, e.g. no lilypond inside it
-            return env_failure(
-                self.language, f"lilypond could not start in the sandbox: {proc.stderr[:500]}", proc
-            )
+            message = f"lilypond could not start in the sandbox: {proc.stderr[:500]}"
+            return env_failure(self.language, message, proc), True
         error_lines = lilypond_error(proc.stderr)
         if proc.returncode != 0 and not error_lines:
             rest = [line for line in proc.stderr.splitlines() if line.strip() and not _PROGRESS.match(line)]
@@ -94,7 +112,11 @@ class LilyPondRenderer(Renderer):
             images = _images(job_dir)
         except ValueError as exc:  # e.g. Scheme wrote a file called main.png that is not a PNG
             images, error_lines = [], error_lines or str(exc)
-        return finish(
+        conclusive = True
+        if command is _CROP_ONLY and not _stopped(proc, limits):
+            one_page = _FITTING.findall(proc.stderr) == ["1"]
+            conclusive = not error_lines and proc.returncode == 0 and one_page and len(images) == 1
+        result = finish(
             self.language,
             images,
             error=error_lines,
@@ -102,6 +124,12 @@ class LilyPondRenderer(Renderer):
             limits=limits,
             tool_versions=self.versions(),
         )
+        return result, conclusive
+
+
+def _stopped(proc: ProcessResult, limits: Limits) -> bool:
+    """A run ended by a limit: the full run, which does more, would end the same way."""
+    return limit_message(proc, limits) is not None or proc.pids_exceeded
 
 
 def lilypond_error(log: str) -> str:
