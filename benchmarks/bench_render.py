@@ -116,8 +116,12 @@ def main() -> None:
         # so one job per language would leave most HTML pages (renderer processes) to start inside
         # the measurement. Each renderer gets as many jobs at once as it runs in parallel.
         warm_jobs = {}
-        for jobs, _ in sets.values():
-            warm_jobs[jobs[0].language] = jobs[: pool.renderer(jobs[0].language).max_concurrency]
+        for jobs, target in sets.values():
+            renderer = pool.renderer(jobs[0].language)
+            # The batch's size, as a run's task counts would (warm worker pools size themselves by it).
+            renderer.expect(max(4, int((target or 4) * args.seconds_per_language)))
+            renderer.warm()
+            warm_jobs[jobs[0].language] = jobs[: renderer.max_concurrency]
         warm = measure(pool, [job for jobs in warm_jobs.values() for job in jobs])
         print(
             f"warm-up (every language at its full concurrency, in parallel): {time.monotonic() - t0:.1f}s "

@@ -145,30 +145,46 @@ def test_long_runners_are_bounded() -> None:
     assert all(r.status is RenderStatus.TIMEOUT and r.limit == "wall_time" for r in results)
 
 
+SVG_RECT = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="30" height="20" fill="red"/></svg>'
+
+
+def _wait_for_starts(pool: RenderPool, language: str, count: int) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        renderer = pool._renderers.get(language)
+        if renderer is not None and not isinstance(renderer, Exception) and renderer.pool.starts >= count:
+            return
+        time.sleep(0.1)
+
+
 def test_prestart_starts_the_warm_workers_before_any_job() -> None:
+    """Without word of the backlog, prestart starts every worker of the renderer's concurrency."""
     with RenderPool() as pool:
         pool.prestart(["svg"])
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            renderer = pool._renderers.get("svg")
-            if (
-                renderer is not None
-                and not isinstance(renderer, Exception)
-                and renderer.pool.starts == renderer.pool.warm_size
-            ):
-                break
-            time.sleep(0.1)
         renderer = pool.renderer("svg")
+        _wait_for_starts(pool, "svg", renderer.max_concurrency)
         assert renderer.pool.starts == renderer.pool.warm_size == renderer.max_concurrency  # all up, no job
-        result = pool.render(
-            RenderJob(
-                "svg",
-                '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">'
-                '<rect width="30" height="20" fill="red"/></svg>',
-            )
-        )
+        result = pool.render(RenderJob("svg", SVG_RECT))
         assert result.status is RenderStatus.OK
-        assert renderer.pool.starts == renderer.pool.warm_size  # the job used a warm worker
+        assert renderer.pool.starts == renderer.max_concurrency  # the job used a warm worker
+
+
+def test_warm_workers_start_as_the_backlog_pays_for_them() -> None:
+    """A short queue is served by one warm worker (a second costs more to start than the queue's
+    jobs); a long one starts the rest. (A long runner that holds the worker starts another: the
+    looping-job tests above.)"""
+    with RenderPool() as pool:
+        pool.prestart(["svg"], jobs={"svg": 6})
+        renderer = pool.renderer("svg")
+        _wait_for_starts(pool, "svg", 1)
+        assert renderer.pool.warm_size == 1 and renderer.pool.starts == 1
+        results = list(pool.map([RenderJob("svg", SVG_RECT) for _ in range(6)]))
+        assert [r.status for r in results] == [RenderStatus.OK] * 6
+        assert renderer.pool.starts == 1  # all six waited for the running worker
+        renderer.expect(10 * renderer.pool.jobs_per_worker)
+        assert renderer.pool.warm_size == renderer.max_concurrency
+        renderer.warm()
+        assert renderer.pool.starts == renderer.max_concurrency
 
 
 def test_a_renderers_second_run_gets_a_fresh_budget() -> None:

@@ -91,6 +91,11 @@ class Admission:
         for ticket in waiting:
             ticket.cancel()
 
+    def pending(self, language: str) -> int:
+        """Jobs of ``language`` waiting for their turn or running now (long runners not counted)."""
+        with self._lock:
+            return len(self._queues.get(language, ())) + self._busy.get(language, 0)
+
     @property
     def running(self) -> int:
         with self._lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -153,18 +153,23 @@ class RenderPool:
             raise found
         return found
 
-    def prestart(self, languages: Iterable[str]) -> None:
+    def prestart(self, languages: Iterable[str], jobs: Mapping[str, int] | None = None) -> None:
         """Start the renderers of ``languages`` now, all at once, in the background.
 
         Each renderer is made and checked and its warm processes (workers, the browser and its
         pages) are started, so that a run's first jobs do not wait for them one language after
-        another. Returns at once; jobs submitted meanwhile simply wait for their renderer. A
-        renderer that cannot start here is reported by the jobs that need it (``env_failure``).
+        another. ``jobs``: how many jobs of each language are coming, when the caller knows (a
+        renderer with costly warm workers starts as many as that backlog pays for). Returns at
+        once; jobs submitted meanwhile simply wait for their renderer. A renderer that cannot
+        start here is reported by the jobs that need it (``env_failure``).
         """
 
         def start(language: str) -> None:
             try:
-                self.renderer(language).warm()
+                renderer = self.renderer(language)
+                if jobs is not None and language in jobs:
+                    renderer.expect(jobs[language])
+                renderer.warm()
             except Exception:  # reported by the first job of the language
                 return
 
@@ -215,6 +220,7 @@ class RenderPool:
                 return env_failure(job.language, str(exc))
             raise
         waited = time.monotonic() - queued_since
+        renderer.expect(self._admission.pending(job.language))  # e.g. how many warm workers pay off
         control = JobControl()
         inflight = self._watch(job.language, control, type(renderer).demote_after_cpu_s)
         set_current(control)

@@ -10,6 +10,7 @@ reports are ``visplotbench.run_benchmark``'s next steps.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import platform
 import sys
@@ -267,15 +268,10 @@ class Runner:
         self.pool = RenderPool()
         # Start every renderer the run still needs at once (browser, warm workers), overlapping with
         # the first generations, instead of one language after another on first use.
-        self.pool.prestart(
-            sorted(
-                {
-                    t.language
-                    for t in self.tasks
-                    if not any(r.passed for k, r in self.done.items() if k[0] == t.id)
-                }
-            )
+        unfinished = collections.Counter(
+            t.language for t in self.tasks if not any(r.passed for k, r in self.done.items() if k[0] == t.id)
         )
+        self.pool.prestart(sorted(unfinished), jobs=unfinished)  # the counts size the warm worker pools
         try:
             for round_ in range(self.config.self_debug + 1):
                 self._run_round(round_)

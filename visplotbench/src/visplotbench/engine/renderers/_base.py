@@ -62,6 +62,12 @@ class Renderer(abc.ABC):
         """Tool name -> version of what draws this language's images (the same before and after start)."""
         return {}
 
+    def expect(self, pending: int) -> None:
+        """The pool's word on demand: ``pending`` jobs of this language wait or run now (called
+        for each job as it starts). Renderers that keep costly warm processes size themselves by
+        it; the others ignore it."""
+        return None  # optional: a renderer without warm processes has nothing to size
+
     def warm(self) -> None:
         """Start the warm processes this renderer keeps (workers, browser pages) now, not on first use.
 

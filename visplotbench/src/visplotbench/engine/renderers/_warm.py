@@ -26,17 +26,21 @@ _ALLOCATION_FAILED = re.compile(r"memory allocation of \d+ bytes failed|std::bad
 
 
 class WorkerPool:
-    """``size`` warm workers of one handler, each serving one job at a time.
+    """Up to ``size`` warm workers of one handler, each serving one job at a time.
 
-    A job that became a long runner (see ``_jobcontrol``) lends its worker out: a spare worker takes
-    the next job, or the pool starts one more, so that the next job of the language does not wait for the long runner
+    Workers start as the demand needs them, not all up front: ``warm`` starts one, and one more
+    starts (in the background, while the jobs wait for whichever worker is free first) only while
+    the language's backlog is at least ``jobs_per_worker`` pending jobs per started worker. A worker
+    costs far more to start than a job costs to run (Python: ~6-7 CPU-s against ~0.6 per job), so on
+    a busy machine a second worker pays off only for a long queue; a run's dozen jobs of a language
+    are served sooner by one worker than by two that cost their start first. The backlog comes
+    from the ``RenderPool`` (``set_backlog``); without one (a pool used alone) ``size`` workers start
+    as jobs need them, as before.
+
+    A job that became a long runner (see ``_jobcontrol``) lends its worker out: the pool starts
+    one more worker for the next job of the language, so that it does not wait for the long runner
     (at most ``max_size`` workers in all). The ``RenderPool`` bounds how many long runners exist at
     once; the extra workers stay warm for later ones.
-
-    No spare is started up front by default: a Python worker costs ~7 CPU-s to start (imports, font
-    cache), a run with no long runner never needs it, and on a 2-core machine starting it beside the
-    others delayed every language's first jobs. The first long runner starts one (its language's
-    next job waits for that start once).
     """
 
     def __init__(
@@ -46,16 +50,19 @@ class WorkerPool:
         size: int,
         spare: int = 0,
         max_size: int | None = None,
+        jobs_per_worker: int = 1,
         **kwargs: object,
     ):
         self._kwargs = kwargs
-        # ``spare`` workers beyond the renderer's concurrency: started with the others (``warm``),
-        # they take the next job at once when a long runner holds a worker, instead of that job
-        # waiting seconds for a worker to start.
+        # ``spare`` workers beyond the renderer's concurrency: they start as the demand needs them
+        # too, and take the next job at once when a long runner holds a worker.
         self._all = [WarmWorker(**kwargs) for _ in range(size + spare)]  # type: ignore[arg-type]
         self._free = list(self._all)
         self._base = size + spare
         self._lent = 0  # workers held by long runners right now
+        self._starting = 0  # workers being started in the background now
+        self._backlog: int | None = None  # pending jobs of the language, when a RenderPool says
+        self.jobs_per_worker = max(1, jobs_per_worker)
         self.max_size = max(size + spare, max_size if max_size is not None else 4 * size)
         self._cond = threading.Condition()
 
@@ -66,27 +73,86 @@ class WorkerPool:
 
     @property
     def warm_size(self) -> int:
-        """How many workers ``warm`` starts (the renderer's concurrency plus any spare)."""
-        return self._base
+        """How many workers ``warm`` starts: as many as the backlog calls for (``set_backlog``;
+        all ``size`` without one), one at least."""
+        with self._cond:
+            return self._wanted()
 
     @property
     def size(self) -> int:
         """How many workers the pool has now (it grows beside long runners)."""
         return len(self._all)
 
+    @property
+    def running(self) -> int:
+        """How many workers are started (or starting) now."""
+        with self._cond:
+            return self._live()
+
+    def set_backlog(self, pending: int) -> None:
+        """The language's pending jobs (waiting or running) now: more workers start if they pay off."""
+        with self._cond:
+            self._backlog = pending
+            self._cond.notify_all()
+
+    def _wanted(self) -> int:
+        """Workers the demand calls for: ``size`` without a backlog figure, else one per
+        ``jobs_per_worker`` pending jobs (at least one), plus one per worker lent to a long runner."""
+        if self._backlog is None:
+            wanted = self._base
+        else:
+            wanted = min(self._base, max(1, self._backlog // self.jobs_per_worker))
+        return min(self.max_size, wanted + self._lent)
+
+    def _live(self) -> int:
+        return sum(w.started for w in self._all) + self._starting
+
     def acquire(self) -> WarmWorker:
         with self._cond:
             while True:
-                if self._free:  # a started worker first: the job need not wait for a start
-                    started = [w for w in self._free if w.started]
-                    worker = started[-1] if started else self._free[-1]
+                started = [w for w in self._free if w.started]
+                if started:  # a started worker first: the job need not wait for a start
+                    worker = started[-1]
                     self._free.remove(worker)
                     return worker
-                if len(self._all) < min(self.max_size, self._base + self._lent):
-                    worker = WarmWorker(**self._kwargs)  # type: ignore[arg-type]  # started on first use
-                    self._all.append(worker)
-                    return worker
-                self._cond.wait()
+                live = self._live()
+                extra = self._another() if live < self._wanted() else None
+                if extra is None:
+                    self._cond.wait()
+                elif live == 0:
+                    return extra  # nothing else could serve the job: it starts the worker itself
+                else:
+                    self._start_in_background(extra)
+
+    def _another(self) -> WarmWorker | None:
+        """A worker to start (taken out of the free ones, or a new one); None at ``max_size``."""
+        idle = [w for w in self._free if not w.started]
+        if idle:
+            self._free.remove(idle[-1])
+            return idle[-1]
+        if len(self._all) < self.max_size:
+            worker = WarmWorker(**self._kwargs)  # type: ignore[arg-type]
+            self._all.append(worker)
+            return worker
+        return None
+
+    def _start_in_background(self, worker: WarmWorker) -> None:
+        """Start ``worker`` beside the running ones; it joins the free workers once up (or failed).
+
+        The job that asked waits for whichever worker is free first: usually a running one (a job
+        takes ~1 s) long before the new one is up (several seconds)."""
+        self._starting += 1
+
+        def start() -> None:
+            try:
+                with contextlib.suppress(Exception):  # a failed start is reported by the job that needs it
+                    shutil.rmtree(worker.new_job_dir(), ignore_errors=True)
+            finally:
+                with self._cond:
+                    self._starting -= 1
+                self.release(worker)
+
+        threading.Thread(target=start, name="warm-worker-start", daemon=True).start()
 
     def lend(self) -> None:
         """A held worker now serves a long runner: one more worker may be started beside it."""
@@ -102,24 +168,32 @@ class WorkerPool:
             self._cond.notify()
 
     def warm(self) -> None:
-        """Start the pool's workers one after another; returns when all are up (or failed to start).
+        """Start the workers the demand calls for (``warm_size``) one after another; returns when
+        they are up (or failed to start).
 
         One after another, not at once: the renderers of every language start together at the
         beginning of a run, on few cores, and the first worker is ready (and takes the first job)
         in about half the time it would need beside its siblings. A job that arrives meanwhile
-        starts a worker of its own (``acquire``) rather than wait for this loop.
+        waits for the worker being started (or starts one itself when none is).
         """
-        for _ in range(self.warm_size):
+        while True:
             with self._cond:
+                if self._live() >= self.warm_size:
+                    return  # up, or jobs have started the rest meanwhile
                 worker = next((w for w in self._free if not w.started), None)
                 if worker is None:
-                    return  # jobs have taken (and started) the rest meanwhile
+                    return
                 self._free.remove(worker)
+                self._starting += 1
             try:
                 with contextlib.suppress(Exception):  # a failed start is reported by the job that needs it
                     shutil.rmtree(worker.new_job_dir(), ignore_errors=True)
             finally:
+                with self._cond:
+                    self._starting -= 1
                 self.release(worker)
+            if not worker.started:
+                return  # it could not start: the jobs will say why
 
     def close(self) -> None:
         with self._cond:
@@ -189,8 +263,11 @@ class WarmRenderer(Renderer):
         return reply, job_dir, time.monotonic() - start
 
     def warm(self) -> None:
-        """Start every worker of the pool at once (each takes up to seconds: imports, a JS runtime)."""
+        """Start the pool's first worker (it takes up to seconds: imports, a JS runtime)."""
         self.pool.warm()
+
+    def expect(self, pending: int) -> None:
+        self.pool.set_backlog(pending)
 
     def error_text(self, reply: ProcessResult) -> str:
         """The error of a job that failed, from the worker's report (subclasses trim tool noise)."""

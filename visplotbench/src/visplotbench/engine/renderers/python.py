@@ -47,6 +47,8 @@ class PythonRenderer(WarmRenderer):
     def __init__(self) -> None:
         self.pool = WorkerPool(
             size=self.max_concurrency,
+            # A worker costs ~6-7 CPU-s to start, a job ~0.6: a second one pays off for a queue of ~2x that ratio.
+            jobs_per_worker=24,
             handler="visplotbench.engine.workers.python_job",
             mode="fork",
             # The worker's own heap (~0.5 GiB) plus one job at its memory limit.

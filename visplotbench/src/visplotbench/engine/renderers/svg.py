@@ -26,6 +26,8 @@ class SvgRenderer(WarmRenderer):
     def __init__(self) -> None:
         self.pool = WorkerPool(
             size=self.max_concurrency,
+            # A worker costs ~0.7 CPU-s to start, a job ~0.03: a second one for a long queue only.
+            jobs_per_worker=46,
             handler="visplotbench.engine.workers.svg_job",
             mode="inproc",
             sandbox_limits=Limits(memory_mb=3072, max_processes=64),

@@ -29,6 +29,8 @@ class VegaLiteRenderer(WarmRenderer):
     def __init__(self) -> None:
         self.pool = WorkerPool(
             size=self.max_concurrency,
+            # A worker costs ~2.2 CPU-s to start (the JS runtime), a job ~0.15: a second one for a long queue only.
+            jobs_per_worker=30,
             handler="visplotbench.engine.workers.vegalite_job",
             mode="inproc",
             sandbox_limits=Limits(memory_mb=2048, max_processes=128),
