@@ -33,9 +33,9 @@ class WorkerPool:
     (at most ``max_size`` workers in all). The ``RenderPool`` bounds how many long runners exist at
     once; the extra workers stay warm for later ones.
 
-    No spare is started up front by default: a Python worker costs ~7 CPU-s to start (imports, font
-    cache), a run with no long runner never needs it, and on a 2-core machine starting it beside the
-    others delayed every language's first jobs. The first long runner starts one (its language's
+    No spare is started up front by default: a Python worker costs ~6 CPU-s to start (imports; the
+    font list is prebuilt, see ``workers.mpl_fonts``), a run with no long runner never needs it, and
+    on a 2-core machine starting it beside the others delayed every language's first jobs. The first long runner starts one (its language's
     next job waits for that start once).
     """
 
