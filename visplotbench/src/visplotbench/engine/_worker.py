@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import select
 import shutil
 import sys
@@ -56,9 +57,11 @@ class WarmWorker:
         sandbox_limits: Limits,
         env: dict[str, str] | None = None,
         extra_ro: tuple[str, ...] = (),
+        binds: tuple[tuple[str, str], ...] = (),
         start_timeout_s: float = 60.0,
     ):
         self.handler, self.mode, self.env, self.extra_ro = handler, mode, env or {}, extra_ro
+        self.binds = binds  # (host path, sandbox path), read-only; a host path that is missing is left out
         self.sandbox_limits = sandbox_limits
         self.start_timeout_s = start_timeout_s
         self._lock = threading.Lock()
@@ -84,6 +87,7 @@ class WarmWorker:
             self.root,
             env=self.env,
             extra_ro=(*python_ro_paths(), *self.extra_ro),
+            binds=[(src, dst) for src, dst in self.binds if os.path.exists(src)],
         )
         proc = SandboxedProcess(argv, self.sandbox_limits, long_lived=True)
         self._proc = proc

@@ -31,7 +31,7 @@ class WorkerPool:
     Workers start as the demand needs them, not all up front: ``warm`` starts one, and one more
     starts (in the background, while the jobs wait for whichever worker is free first) only while
     the language's backlog is at least ``jobs_per_worker`` pending jobs per started worker. A worker
-    costs far more to start than a job costs to run (Python: ~6-7 CPU-s against ~0.6 per job), so on
+    costs far more to start than a job costs to run (Python: ~6 CPU-s against ~0.6 per job), so on
     a busy machine a second worker pays off only for a long queue; a run's dozen jobs of a language
     are served sooner by one worker than by two that cost their start first. The backlog comes
     from the ``RenderPool`` (``set_backlog``); without one (a pool used alone) ``size`` workers start

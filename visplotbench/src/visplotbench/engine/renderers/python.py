@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from visplotbench.engine._images import crop_to_content
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult, RenderStatus
+from visplotbench.engine.renderers import _mplfonts
 from visplotbench.engine.renderers._base import env_failure, finish, render_safely
 from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool
+from visplotbench.engine.workers import mpl_fonts
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -44,22 +46,26 @@ class PythonRenderer(WarmRenderer):
     default_limits = Limits(wall_s=30, cpu_s=60, memory_mb=2048)
     max_concurrency = 2
 
-    def __init__(self) -> None:
+    def __init__(self, font_list_dir: Path | None = None) -> None:
+        """``font_list_dir``: where the prebuilt matplotlib font list is kept (default: the user's cache)."""
+        # Fixed hash seed: set/dict orders, and so plots, do not differ between workers. No
+        # jemalloc thread in pyarrow: the worker stays single-threaded, so fork() is safe.
+        self._env = {
+            "PYTHONHASHSEED": "0",
+            "MPLBACKEND": "Agg",
+            "JE_ARROW_MALLOC_CONF": "background_thread:false",
+        }
+        self.font_list_dir = font_list_dir or _mplfonts.default_dir()
         self.pool = WorkerPool(
             size=self.max_concurrency,
-            # A worker costs ~6-7 CPU-s to start, a job ~0.6: a second one pays off for a queue of ~2x that ratio.
+            # A worker costs ~6 CPU-s to start, a job ~0.6: a second one pays off for a queue of ~2x that ratio.
             jobs_per_worker=24,
             handler="visplotbench.engine.workers.python_job",
             mode="fork",
             # The worker's own heap (~0.5 GiB) plus one job at its memory limit.
             sandbox_limits=Limits(memory_mb=4096, max_processes=64),
-            # Fixed hash seed: set/dict orders, and so plots, do not differ between workers. No
-            # jemalloc thread in pyarrow: the worker stays single-threaded, so fork() is safe.
-            env={
-                "PYTHONHASHSEED": "0",
-                "MPLBACKEND": "Agg",
-                "JE_ARROW_MALLOC_CONF": "background_thread:false",
-            },
+            env=self._env,
+            binds=((str(self.font_list_dir), mpl_fonts.SANDBOX_DIR),),
             start_timeout_s=120.0,
         )
         self._versions: dict[str, str] | None = None
@@ -105,10 +111,23 @@ class PythonRenderer(WarmRenderer):
                 return
             self._prestarted = True
 
+        def warm() -> None:
+            # The font list first (milliseconds when it is current), so that the workers start from it.
+            self.prepare_font_list()
+            self.pool.warm()
+
         # The pool starts its workers one after another, in the background: the first job only
         # needs one of them. Workers are spawned from the long-lived spawner thread, so
         # bubblewrap's --die-with-parent does not follow these short-lived threads.
-        threading.Thread(target=self.pool.warm, name="python-worker-warm", daemon=True).start()
+        threading.Thread(target=warm, name="python-worker-warm", daemon=True).start()
+
+    def prepare_font_list(self) -> str:
+        """Build matplotlib's font list for the workers once, unless a current one is stored.
+
+        Workers started meanwhile (or if this fails) build their own, as every worker did before.
+        Returns "current", "built" or why there is none (see ``_mplfonts.prepare``).
+        """
+        return _mplfonts.prepare(self.font_list_dir, self._env)
 
     def render(self, job: RenderJob) -> RenderResult:
         self._prestart()

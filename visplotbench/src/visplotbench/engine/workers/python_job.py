@@ -1,8 +1,8 @@
 """Python job handler: run the user's ``main.py`` in a forked child of a warm worker, keep every figure.
 
 ``warm()`` runs once per worker: it imports matplotlib (Agg), numpy, pandas, seaborn, plotly, altair,
-bokeh, holoviews, pyecharts, missingno and IPython.display, builds matplotlib's font cache in the
-worker's private /tmp, patches the libraries' "show" functions (below) and freezes the heap so that
+bokeh, holoviews, pyecharts, missingno and IPython.display, puts matplotlib's font list in the
+worker's private /tmp (the host's prebuilt one, see ``mpl_fonts``, else it builds its own), patches the libraries' "show" functions (below) and freezes the heap so that
 forked children stay cheap. ``run()`` runs in the child, one job each: it executes ``main.py`` from
 its file (compiled as ``main.py``, so tracebacks carry the user's own line numbers; the source is
 never rewritten), as ``__main__``, with the job directory as cwd and ``sys.path[0]``.
@@ -63,8 +63,11 @@ import types
 import urllib.parse
 from typing import Any, cast
 
+from visplotbench.engine.workers import mpl_fonts
+
 DPI = 100
 _MPL_DIR = "/tmp/.vpb-mpl"
+FONT_LIST = ""  # where this worker's matplotlib font list came from: "prebuilt" or "built here: <why>"
 _PNG, _JPEG, _GIF = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", (b"GIF87a", b"GIF89a")
 _WARM_TMP: set[str] = set()
 _ORIG: dict[str, Any] = {}  # original functions that the patches call
@@ -527,13 +530,15 @@ def warm() -> None:
 
 
 def _import_libraries() -> None:
+    global FONT_LIST
     import matplotlib
 
+    FONT_LIST = mpl_fonts.install(_MPL_DIR)  # before pyplot, which loads (or builds) the font list
     matplotlib.use("Agg")
     matplotlib.rcParams.update({"svg.hashsalt": "visplotbench", "savefig.dpi": DPI})
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots()  # loads fonts, builds the font cache and the Agg text path once
+    fig, ax = plt.subplots()  # loads fonts and the Agg text path once
     ax.set_title("warm")
     fig.savefig(io.BytesIO(), format="png", dpi=DPI, bbox_inches="tight")
     plt.close("all")
