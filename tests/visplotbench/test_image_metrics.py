@@ -196,3 +196,57 @@ def test_the_ink_box_of_real_renders_is_exactly_the_float_definition():
     for image in images:
         with Image.open(io.BytesIO(image)) as opened:
             assert _ink_box(to_rgb_on_white(opened)) == _ink_box_in_floats(image)
+
+
+def _prepared_the_plain_way(png_bytes: bytes) -> np.ndarray:
+    """``prepare`` as the metric defines it: a copy flattened on white, cropped to the float ink box."""
+    from visplotbench.engine._images import to_rgb_on_white
+    from visplotbench.judges._image_metrics import SIZE
+
+    with Image.open(io.BytesIO(png_bytes)) as opened:
+        img = to_rgb_on_white(opened)
+    box = _ink_box_in_floats(png_bytes)
+    if box is not None:
+        img = img.crop(box)
+    resized = img.resize((SIZE, SIZE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(resized, dtype=np.float64) / 255.0
+
+
+def _translucent() -> bytes:
+    rgba = np.asarray(Image.open(io.BytesIO(bar_chart())).convert("RGBA")).copy()
+    rgba[..., 3] = (np.arange(rgba.shape[1]) % 256).astype(np.uint8)[None, :]  # alpha ramps across
+    return png(Image.fromarray(rgba, "RGBA"))
+
+
+def _palette_with_transparency() -> bytes:
+    img = Image.open(io.BytesIO(bar_chart())).convert("P")
+    img.info["transparency"] = 0
+    return png(img)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        bar_chart(),
+        bar_chart(mode="RGBA", background=(0, 0, 0, 0)),
+        _translucent(),
+        _palette_with_transparency(),
+        png(Image.open(io.BytesIO(line_chart())).convert("L")),
+        png(Image.open(io.BytesIO(line_chart())).convert("LA")),
+        png(Image.open(io.BytesIO(line_chart())).convert("1")),
+        png(Image.new("RGB", (64, 48), "white")),
+        png(Image.new("RGB", (1, 1), "black")),
+    ],
+    ids=["rgb", "transparent", "translucent", "palette", "grey", "grey-alpha", "bilevel", "blank", "one-px"],
+)
+def test_prepare_is_exactly_the_plain_pipeline(image):
+    """``prepare`` skips a defensive copy and reads only the border lines: the arrays must not change."""
+    assert np.array_equal(prepare(image), _prepared_the_plain_way(image))
+
+
+def test_prepare_of_real_renders_is_exactly_the_plain_pipeline():
+    from visplotbench.tasks import load_tasks
+
+    for language in ("python", "vegalite", "mermaid", "svg", "asymptote", "latex", "lilypond", "html"):
+        for task in load_tasks("bundled", [language])[:3]:
+            assert np.array_equal(prepare(task.image), _prepared_the_plain_way(task.image)), task.id

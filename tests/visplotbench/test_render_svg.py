@@ -96,3 +96,20 @@ def test_warm_worker_outlives_the_thread_that_started_it(need):
         time.sleep(0.5)
         assert fresh.render(job).ok
         assert renderer.pool.starts <= renderer.max_concurrency
+
+
+def test_the_host_does_not_import_cairosvg(need):
+    """Only the workers draw SVG; importing CairoSVG in the host to check it cost ~0.4-1 CPU-s per run."""
+    import subprocess
+    import sys
+
+    need("svg")
+    code = (
+        "import sys\n"
+        "from visplotbench.engine import RenderJob, RenderPool\n"
+        "with RenderPool() as pool:\n"
+        '    svg = \'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="5" height="5"/></svg>\'\n'
+        "    assert pool.render(RenderJob('svg', svg)).ok\n"
+        "assert 'cairosvg' not in sys.modules and 'cairocffi' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -91,3 +91,26 @@ def test_bundled_set_loads_through_datasets_like_the_hub():
     direct = load_tasks("bundled", ["svg"])
     assert [t.id for t in via_datasets] == [t.id for t in direct] and len(direct) >= 16
     assert all(t.image and t.code for t in direct)
+
+
+def test_read_parquet_is_the_table_read_table_gives(tmp_path):
+    from visplotbench.tasks._bundled import bundled_parquet
+    from visplotbench.tasks._schema import read_parquet
+
+    for path in (bundled_parquet("svg"), hub_folder(tmp_path) / "python" / "test-00000-of-00001.parquet"):
+        direct, via_dataset = read_parquet(path), pq.read_table(path)
+        assert direct.equals(via_dataset) and direct.schema.equals(via_dataset.schema, check_metadata=True)
+
+
+def test_loading_tasks_does_not_import_pyarrow_dataset(tmp_path):
+    """``pq.read_table`` imports ``pyarrow.dataset`` (~0.4 CPU-s) for nothing: one file is read directly."""
+    import subprocess
+    import sys
+
+    path = hub_folder(tmp_path) / "python" / "test-00000-of-00001.parquet"
+    code = (
+        "import sys; from visplotbench.tasks import load_tasks; "
+        f"assert load_tasks({str(path)!r}, ['python']) and load_tasks('bundled', ['svg']); "
+        "assert 'pyarrow.dataset' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

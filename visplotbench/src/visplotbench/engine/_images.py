@@ -46,6 +46,12 @@ def _flatten(img: Image.Image, *, reuse: bool) -> Image.Image:
     return img.convert("RGB")
 
 
+def rgb_on_white(png: bytes) -> Image.Image:
+    """Encoded image bytes decoded and flattened on white (``to_rgb_on_white`` without its copy:
+    an image decoded from memory holds no file, so an RGB one is returned as it is)."""
+    return _rgb(png)
+
+
 def _rgb(image: bytes | Image.Image) -> Image.Image:
     return _flatten(_open(image) if isinstance(image, bytes) else image, reuse=True)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from visplotbench.tasks._schema import Task, table_to_rows
+from visplotbench.tasks._schema import Task, read_parquet, table_to_rows
 
 BUNDLED_DIR = Path(str(resources.files("visplotbench.tasks") / "bundled"))
 
@@ -27,6 +27,4 @@ def load_bundled(language: str) -> list[Task]:
         raise ValueError(
             f"No bundled tasks for {language!r}; bundled languages: {', '.join(have) or 'none'}."
         )
-    import pyarrow.parquet as pq
-
-    return table_to_rows(pq.read_table(path), language)
+    return table_to_rows(read_parquet(path), language)

@@ -14,7 +14,7 @@ from typing import Any
 
 from visplotbench.engine.registry import LANGUAGES
 from visplotbench.tasks._bundled import BUNDLED_DIR, load_bundled
-from visplotbench.tasks._schema import Task, table_to_rows, task_files
+from visplotbench.tasks._schema import Task, read_parquet, table_to_rows, task_files
 
 HUB_REPO = "TIGER-Lab/VisPlotBench"
 
@@ -72,9 +72,7 @@ def load_tasks(
         for lang in wanted:
             tasks += load_bundled(lang)[:limit]
     elif source.endswith(".parquet") and path.is_file():
-        import pyarrow.parquet as pq
-
-        rows = table_to_rows(pq.read_table(path))
+        rows = table_to_rows(read_parquet(path))
         for lang in wanted:
             tasks += [r for r in rows if r.language == lang][:limit]
     elif path.is_dir():

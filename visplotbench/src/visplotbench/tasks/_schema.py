@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # The columns of TIGER-Lab/VisPlotBench (every config), then our reference solution.
@@ -110,6 +111,18 @@ def rows_to_table(rows: list[Task]):
                 value = {"bytes": value or None, "path": f"{row.id}.png" if value else None}
             columns[name].append(value)
     return pa.table(columns, schema=arrow_schema())
+
+
+def read_parquet(path: str | Path) -> Any:
+    """One parquet file as a ``pyarrow.Table``.
+
+    Read with ``ParquetFile``, not ``pq.read_table``: that one goes through ``pyarrow.dataset``,
+    whose import alone costs ~0.4 CPU-s in every run (which loads its tasks from a single file).
+    """
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as f:
+        return f.read()
 
 
 def table_to_rows(table, language: str = "") -> list[Task]:
