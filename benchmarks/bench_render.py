@@ -17,12 +17,15 @@ import argparse
 import collections
 import os
 import platform
+import threading
 import time
 from collections.abc import Callable
 
 from visplotbench.engine import LANGUAGES, RenderJob, RenderPool
 from visplotbench.engine.examples import example_job
 from visplotbench.engine.registry import data_files
+from visplotbench.engine.renderers._base import Renderer
+from visplotbench.engine.renderers._warm import WarmRenderer
 
 _3D = ("three", "graph3", "solids", "surface(")
 _NOT_MATPLOTLIB = ("seaborn", "plotly", "altair", "bokeh", "holoviews", "pyecharts", "missingno")
@@ -91,6 +94,13 @@ def measure(pool: RenderPool, jobs: list[RenderJob]) -> tuple[float, float, coll
     return time.monotonic() - start, cpu_busy_s() - cpu, statuses
 
 
+def _start_all_workers(renderer: Renderer) -> None:
+    """Start the renderer's warm processes; all of a warm worker pool's workers, and wait for them."""
+    renderer.warm()
+    if isinstance(renderer, WarmRenderer):
+        renderer.pool.warm()  # told no backlog: every worker (Python's own warm() does not wait)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -115,13 +125,19 @@ def main() -> None:
         # Start-up is not throughput: warm workers start together, but browser pages open on demand,
         # so one job per language would leave most HTML pages (renderer processes) to start inside
         # the measurement. Each renderer gets as many jobs at once as it runs in parallel.
+        # Warm worker pools start every worker first (a run would start only as many as its backlog
+        # pays for; this measures the steady state of a long one).
+        starters = [
+            threading.Thread(target=_start_all_workers, args=(pool.renderer(jobs[0].language),))
+            for jobs, _ in sets.values()
+        ]
+        for thread in starters:
+            thread.start()
+        for thread in starters:
+            thread.join()
         warm_jobs = {}
-        for jobs, target in sets.values():
-            renderer = pool.renderer(jobs[0].language)
-            # The batch's size, as a run's task counts would (warm worker pools size themselves by it).
-            renderer.expect(max(4, int((target or 4) * args.seconds_per_language)))
-            renderer.warm()
-            warm_jobs[jobs[0].language] = jobs[: renderer.max_concurrency]
+        for jobs, _ in sets.values():
+            warm_jobs[jobs[0].language] = jobs[: pool.renderer(jobs[0].language).max_concurrency]
         warm = measure(pool, [job for jobs in warm_jobs.values() for job in jobs])
         print(
             f"warm-up (every language at its full concurrency, in parallel): {time.monotonic() - t0:.1f}s "

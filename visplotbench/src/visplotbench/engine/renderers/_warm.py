@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from visplotbench.engine._cpuload import spare_cores
 from visplotbench.engine._images import job_files, read_job_image
 from visplotbench.engine._jobcontrol import current
 from visplotbench.engine._sandbox import ProcessResult
@@ -20,6 +21,9 @@ from visplotbench.engine.renderers._base import Renderer, env_failure, finish, w
 if TYPE_CHECKING:
     from PIL import Image
 
+
+# Spare CPU (in cores, over the last second) that counts as an idle core for starting a worker.
+IDLE_CORE = 0.75
 
 # How a worker's runtime (Rust, C++) reports an allocation it could not get before it aborts.
 _ALLOCATION_FAILED = re.compile(r"memory allocation of \d+ bytes failed|std::bad_alloc|out of memory")
@@ -95,13 +99,18 @@ class WorkerPool:
             self._backlog = pending
             self._cond.notify_all()
 
-    def _wanted(self) -> int:
+    def _wanted(self, *, idle_counts: bool = False) -> int:
         """Workers the demand calls for: ``size`` without a backlog figure, else one per
-        ``jobs_per_worker`` pending jobs (at least one), plus one per worker lent to a long runner."""
+        ``jobs_per_worker`` pending jobs (at least one), plus one per worker lent to a long runner.
+
+        ``idle_counts``: a job is waiting for a busy worker; if the machine has had an idle core
+        lately, a start takes CPU from nobody, so any queue of two or more gets all ``size``."""
         if self._backlog is None:
             wanted = self._base
         else:
             wanted = min(self._base, max(1, self._backlog // self.jobs_per_worker))
+            if idle_counts and wanted < self._base and self._backlog >= 2 and spare_cores() >= IDLE_CORE:
+                wanted = self._base
         return min(self.max_size, wanted + self._lent)
 
     def _live(self) -> int:
@@ -116,7 +125,7 @@ class WorkerPool:
                     self._free.remove(worker)
                     return worker
                 live = self._live()
-                extra = self._another() if live < self._wanted() else None
+                extra = self._another() if live < self._wanted(idle_counts=live > 0) else None
                 if extra is None:
                     self._cond.wait()
                 elif live == 0:
@@ -176,9 +185,12 @@ class WorkerPool:
         in about half the time it would need beside its siblings. A job that arrives meanwhile
         waits for the worker being started (or starts one itself when none is).
         """
+        target = (
+            self.warm_size
+        )  # what the demand called for when asked (jobs may lower the backlog meanwhile)
         while True:
             with self._cond:
-                if self._live() >= self.warm_size:
+                if self._live() >= target:
                     return  # up, or jobs have started the rest meanwhile
                 worker = next((w for w in self._free if not w.started), None)
                 if worker is None:
