@@ -44,6 +44,7 @@ class JobControl:
         self._in_cgroup = False
         self._measured = False
         self._callbacks: list[Callable[[], None]] = []
+        self._on_end: Callable[[], None] | None = None  # the pool's, for ``program_ended``
         self._run_offset = 0.0  # CPU seconds of the runs before the current one (see ``new_run``)
         self.released = False
         self.demoted = False
@@ -161,6 +162,18 @@ class JobControl:
                 self._callbacks.append(callback)
                 return
         callback()
+
+    def on_program_end(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (once) when the renderer says the job's program has ended."""
+        self._on_end = callback
+
+    def program_ended(self) -> None:
+        """The renderer's word: the job's program ended and its process serves the next job; what
+        is left is the host's work on the result. The pool gives the job's place to the next one."""
+        with self._lock:
+            callback, self._on_end = self._on_end, None
+        if callback is not None:
+            callback()
 
     def release(self) -> None:
         """Run the renderer's callbacks: the next job of the language may start (once)."""

@@ -57,6 +57,7 @@ class _InFlight:
     control: JobControl
     demote_after_cpu_s: float
     long: bool = False  # gave its slot back (and holds one of the ``max_long_runners`` places)
+    freed: bool = False  # its admission place is given back (long, its program ended, or done)
 
 
 class RenderPool:
@@ -223,6 +224,7 @@ class RenderPool:
         renderer.expect(self._admission.pending(job.language))  # e.g. how many warm workers pay off
         control = JobControl()
         inflight = self._watch(job.language, control, type(renderer).demote_after_cpu_s)
+        control.on_program_end(lambda: self._program_ended(inflight))
         set_current(control)
         try:
             # InvalidJob propagates: the caller's input (a data file name changed after the job was made).
@@ -258,8 +260,17 @@ class RenderPool:
                 self._watched.remove(inflight)
             if inflight.long:
                 self._long_now -= 1
-            long = inflight.long
-        if not long:
+            freed, inflight.freed = inflight.freed, True
+        if not freed:
+            self._admission.done(inflight.language)
+
+    def _program_ended(self, inflight: _InFlight) -> None:
+        """The job's program has ended (its warm worker is free again) while the host still builds
+        its result (decodes and encodes images): the next job of the language takes its place now,
+        so the worker does not idle through that."""
+        with self._watch_cond:
+            freed, inflight.freed = inflight.freed, True
+        if not freed:
             self._admission.done(inflight.language)
 
     def _is_long(self, inflight: _InFlight, now: float, cpu_s: float) -> bool:
@@ -286,12 +297,12 @@ class RenderPool:
             release: list[_InFlight] = []
             with self._watch_cond:
                 for inflight in watched:
-                    if inflight.long or inflight not in self._watched:
+                    if inflight.long or inflight.freed or inflight not in self._watched:
                         continue
                     if self._long_now < self.max_long_runners and self._is_long(
                         inflight, now, cpu[id(inflight)]
                     ):
-                        inflight.long = True
+                        inflight.long = inflight.freed = True
                         self._long_now += 1
                         self.long_runners += 1
                         release.append(inflight)

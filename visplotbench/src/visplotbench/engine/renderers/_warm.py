@@ -272,6 +272,8 @@ class WarmRenderer(Renderer):
             reply = worker.run(job_dir, self.limits_for(job), options)
         finally:
             self.pool.release(worker, lent=lending.end())
+            if control is not None:
+                control.program_ended()  # the next job may take the worker while we read the images
         return reply, job_dir, time.monotonic() - start
 
     def warm(self) -> None:
