@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 # Spare CPU (in cores, over the last second) that counts as an idle core for starting a worker.
 IDLE_CORE = 0.75
+IDLE_RECHECK_S = 1.0  # how often a job waiting for a busy worker asks again
 
 # How a worker's runtime (Rust, C++) reports an allocation it could not get before it aborts.
 _ALLOCATION_FAILED = re.compile(r"memory allocation of \d+ bytes failed|std::bad_alloc|out of memory")
@@ -127,7 +128,10 @@ class WorkerPool:
                 live = self._live()
                 extra = self._another() if live < self._wanted(idle_counts=live > 0) else None
                 if extra is None:
-                    self._cond.wait()
+                    # With room to grow, look again each second: a core may have fallen idle.
+                    self._cond.wait(
+                        IDLE_RECHECK_S if live < min(self.max_size, self._base + self._lent) else None
+                    )
                 elif live == 0:
                     return extra  # nothing else could serve the job: it starts the worker itself
                 else:
