@@ -155,17 +155,17 @@ class WorkerPool:
         The job that asked waits for whichever worker is free first: usually a running one (a job
         takes ~1 s) long before the new one is up (several seconds)."""
         self._starting += 1
+        threading.Thread(target=self._start, args=(worker,), name="warm-worker-start", daemon=True).start()
 
-        def start() -> None:
-            try:
-                with contextlib.suppress(Exception):  # a failed start is reported by the job that needs it
-                    shutil.rmtree(worker.new_job_dir(), ignore_errors=True)
-            finally:
-                with self._cond:
-                    self._starting -= 1
-                self.release(worker)
-
-        threading.Thread(target=start, name="warm-worker-start", daemon=True).start()
+    def _start(self, worker: WarmWorker) -> None:
+        """Start ``worker`` (counted in ``_starting`` by the caller), then free it."""
+        try:
+            with contextlib.suppress(Exception):  # a failed start is reported by the job that needs it
+                shutil.rmtree(worker.new_job_dir(), ignore_errors=True)
+        finally:
+            with self._cond:
+                self._starting -= 1
+            self.release(worker)
 
     def lend(self) -> None:
         """A held worker now serves a long runner: one more worker may be started beside it."""
@@ -189,9 +189,7 @@ class WorkerPool:
         in about half the time it would need beside its siblings. A job that arrives meanwhile
         waits for the worker being started (or starts one itself when none is).
         """
-        target = (
-            self.warm_size
-        )  # what the demand called for when asked (jobs may lower the backlog meanwhile)
+        target = self.warm_size  # what the demand called for now (jobs may lower the backlog meanwhile)
         while True:
             with self._cond:
                 if self._live() >= target:
@@ -201,13 +199,7 @@ class WorkerPool:
                     return
                 self._free.remove(worker)
                 self._starting += 1
-            try:
-                with contextlib.suppress(Exception):  # a failed start is reported by the job that needs it
-                    shutil.rmtree(worker.new_job_dir(), ignore_errors=True)
-            finally:
-                with self._cond:
-                    self._starting -= 1
-                self.release(worker)
+            self._start(worker)
             if not worker.started:
                 return  # it could not start: the jobs will say why
 
