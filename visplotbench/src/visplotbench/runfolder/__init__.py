@@ -15,7 +15,7 @@ judgements) live here too, as they are keyed by the same records. This package d
 engine and the task loader: the harness, the judges and the reports depend on it, never the reverse.
 """
 
-from visplotbench.runfolder._atomic import write_text_atomic
+from visplotbench.engine._atomic import write_text_atomic
 from visplotbench.runfolder._cache import Cache, default_cache_dir, digest
 from visplotbench.runfolder._manifest import MANIFEST_VERSION, RunManifest, TaskCounts
 from visplotbench.runfolder._reader import NOT_RUN, RunFolder

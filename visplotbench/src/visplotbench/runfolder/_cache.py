@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from visplotbench.engine import RenderJob, RenderResult, RenderStatus
-from visplotbench.runfolder._atomic import write_text_atomic
+from visplotbench.engine._atomic import write_text_atomic
 
 # Bump when a renderer setting that changes images or statuses changes (DPI, crop, limits...).
 ENGINE_CACHE_VERSION = "engine-1"

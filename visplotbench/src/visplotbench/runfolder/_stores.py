@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from visplotbench.runfolder._atomic import write_text_atomic
+from visplotbench.engine._atomic import write_text_atomic
 from visplotbench.runfolder._manifest import RunManifest
 from visplotbench.runfolder._records import AttemptRecord, ScoreRecord
 from visplotbench.runfolder._status import AttemptStatus

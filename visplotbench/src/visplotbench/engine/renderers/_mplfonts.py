@@ -9,7 +9,6 @@ the host folder; workers get it read-only), from what a sandboxed build of our o
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import logging
@@ -19,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from visplotbench.engine._atomic import write_text_atomic
 from visplotbench.engine.workers import mpl_fonts
 
 _log = logging.getLogger(__name__)
@@ -76,16 +76,8 @@ def prepare(folder: Path, env: dict[str, str]) -> str:
         why = mpl_fonts.check(built)
         if why:
             return f"the sandboxed build failed: {why}"
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(built, f)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)  # atomic: a worker starting now reads the old list or the new one
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        # Atomic: a worker starting now reads the old list or the new one.
+        write_text_atomic(path, json.dumps(built), mode=0o644)
         return "built"
     except Exception as exc:
         _log.warning("matplotlib's font list could not be prebuilt (workers build their own): %s", exc)

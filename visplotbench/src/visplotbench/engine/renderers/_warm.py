@@ -88,12 +88,6 @@ class WorkerPool:
         """How many workers the pool has now (it grows beside long runners)."""
         return len(self._all)
 
-    @property
-    def running(self) -> int:
-        """How many workers are started (or starting) now."""
-        with self._cond:
-            return self._live()
-
     def set_backlog(self, pending: int) -> None:
         """The language's pending jobs (waiting or running) now: more workers start if they pay off."""
         with self._cond:
@@ -273,7 +267,7 @@ class WarmRenderer(Renderer):
         return reply, job_dir, time.monotonic() - start
 
     def warm(self) -> None:
-        """Start the pool's first worker (it takes up to seconds: imports, a JS runtime)."""
+        """Start the workers the backlog calls for (each takes up to seconds: imports, a JS runtime)."""
         self.pool.warm()
 
     def expect(self, pending: int) -> None:

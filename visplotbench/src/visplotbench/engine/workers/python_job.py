@@ -2,10 +2,11 @@
 
 ``warm()`` runs once per worker: it imports matplotlib (Agg), numpy, pandas, seaborn, plotly, altair,
 bokeh, holoviews, pyecharts, missingno and IPython.display, puts matplotlib's font list in the
-worker's private /tmp (the host's prebuilt one, see ``mpl_fonts``, else it builds its own), patches the libraries' "show" functions (below) and freezes the heap so that
-forked children stay cheap. ``run()`` runs in the child, one job each: it executes ``main.py`` from
-its file (compiled as ``main.py``, so tracebacks carry the user's own line numbers; the source is
-never rewritten), as ``__main__``, with the job directory as cwd and ``sys.path[0]``.
+worker's private /tmp (the host's prebuilt one, see ``mpl_fonts``, else it builds its own), patches
+the libraries' "show" functions (below) and freezes the heap so that forked children stay cheap.
+``run()`` runs in the child, one job each: it executes ``main.py`` from its file (compiled as
+``main.py``, so tracebacks carry the user's own line numbers; the source is never rewritten), as
+``__main__``, with the job directory as cwd and ``sys.path[0]``.
 
 What is captured, in the order the program made it (``out/<n>.<kind>``):
   * matplotlib / seaborn / missingno: ``plt.show()``, ``Figure.show()``, ``display(fig)`` and every
