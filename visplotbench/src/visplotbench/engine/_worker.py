@@ -20,7 +20,14 @@ Two modes:
 Protocol: one JSON line per job on the worker's stdin, one JSON line back on its stdout; the
 worker's program is ``_workerserver`` (it runs inside the sandbox; this module is the host side).
 A handler module exposes ``warm() -> None`` and ``run(job_dir: str, options: dict) -> None``; in
-fork mode the child's stdout/stderr are captured by the worker and returned (capped).
+fork mode the child's stdout/stderr are captured by the worker and returned (capped). A fork-mode
+handler that keeps helper processes of its own (LilyPond's fork server) also exposes
+``keep_pids() -> set[int]`` (spared when the job's leftovers are killed) and ``after_job() -> None``
+(run after each reply: check or replace the helpers).
+
+Replies cannot be forged by a job: the worker makes itself non-dumpable before it imports a handler
+(a job, which runs as the same user, can then neither ptrace it nor reopen its pipes through
+/proc/<pid>/fd), and a forked child closes the worker's pipe to the host before the job runs.
 """
 
 from __future__ import annotations

@@ -22,11 +22,12 @@ from types import ModuleType
 from visplotbench.engine._capture import read_capped
 
 
-def _kill_others() -> None:
-    """Kill every process in our PID namespace except the namespace init (1) and ourselves."""
-    me = os.getpid()
+def _kill_others(keep: set[int] | frozenset[int] = frozenset()) -> None:
+    """Kill every process in our PID namespace except the namespace init (1), ourselves and ``keep``
+    (a handler's own long-lived helpers, e.g. the LilyPond fork server)."""
+    spare = {1, os.getpid(), *keep}
     for _ in range(20):
-        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in spare]
         if not others:
             return
         for pid in others:
@@ -46,7 +47,8 @@ def _vm_size() -> int:
     return 0
 
 
-def _run_forked(handler: ModuleType, job: dict) -> dict:
+def _run_forked(handler: ModuleType, job: dict, private_fds: tuple[int, ...] = ()) -> dict:
+    """Run one job in a forked child; ``private_fds`` (the protocol to the host) are closed in it."""
     import resource
 
     job_dir = job["dir"]
@@ -57,6 +59,8 @@ def _run_forked(handler: ModuleType, job: dict) -> dict:
     if pid == 0:  # the child: one job, then exit
         try:
             os.setsid()
+            for fd in private_fds:  # a job that could write there could forge the next job's reply
+                os.close(fd)
             os.close(out_r)
             os.close(err_r)
             os.dup2(out_w, 1)
@@ -121,7 +125,7 @@ def _run_forked(handler: ModuleType, job: dict) -> dict:
             os.killpg(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
             _, status = os.waitpid(pid, 0)
-    _kill_others()
+    _kill_others(getattr(handler, "keep_pids", set)())
     for fd in (out_r, err_r):
         with contextlib.suppress(OSError):
             os.close(fd)
@@ -185,8 +189,18 @@ def _run_inproc(handler: ModuleType, job: dict) -> dict:
     }
 
 
+def _set_non_dumpable() -> None:
+    """Jobs run as our user: without this they could ptrace us, or reopen our pipes to the host
+    through /proc/<pid>/fd, and so forge the replies of later jobs. (Forked children inherit it.)"""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+
+
 def serve(handler_name: str, mode: str) -> None:
     """The worker's main loop (runs inside the sandbox)."""
+    _set_non_dumpable()
     handler = importlib.import_module(handler_name)
     handler.warm()
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
@@ -195,8 +209,13 @@ def serve(handler_name: str, mode: str) -> None:
     protocol.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         job = json.loads(line)
-        result = _run_forked(handler, job) if mode == "fork" else _run_inproc(handler, job)
+        if mode == "fork":
+            result = _run_forked(handler, job, (protocol.fileno(),))
+        else:
+            result = _run_inproc(handler, job)
         protocol.write(json.dumps(result) + "\n")
+        if hasattr(handler, "after_job"):  # after the reply: a helper's restart need not delay it
+            handler.after_job()
 
 
 if __name__ == "__main__":
