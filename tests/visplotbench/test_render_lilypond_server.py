@@ -63,7 +63,6 @@ def test_a_score_that_kills_or_stops_the_server_harms_only_itself(pool, signal_n
         RenderJob(LANG, _score(f"#(kill (getppid) {signal_name})"), limits=Limits(wall_s=10))
     )
     assert attack.status is status  # killed: no word from the server; stopped: none until the limit
-    assert status is RenderStatus.TIMEOUT or "server stopped during the job" in attack.error
     result = pool.render(RenderJob(LANG, OK))
     assert result.status is RenderStatus.OK, result.error
 

@@ -99,17 +99,24 @@ def run(job_dir: str, options: dict) -> None:
     server.stdin.flush()
     for raw in server.stdout:
         words = raw.decode("ascii", "replace").split()
-        if len(words) == 3 and words[0] == "done" and words[1] == nonce:
-            _exit_like(int(words[2]))
+        if len(words) == 4 and words[0] == "done" and words[1] == nonce:
+            _exit_like(int(words[2]), float(words[3]), int(options["cpu_s"]))
     sys.stderr.write("The LilyPond server stopped during the job.\n")
     raise SystemExit(70)
 
 
-def _exit_like(wait_status: int) -> None:
-    """End this process the way the server's child ended (exit code, or the same signal)."""
+def _exit_like(wait_status: int, cpu_s: float, cpu_limit: int) -> None:
+    """End this process the way the server's child ended (exit code, or the same signal).
+
+    Guile does not die of SIGXCPU, so a score is killed at RLIMIT_CPU's hard limit; the one-shot
+    path tells that from the job's CPU time, which this process does not have: it ends by SIGXCPU
+    instead, the signal that names the CPU limit."""
     if os.WIFSIGNALED(wait_status):
         sig = os.WTERMSIG(wait_status)
-        signal.signal(sig, signal.SIG_DFL)
+        if sig == signal.SIGKILL and cpu_s >= cpu_limit:
+            sig = signal.SIGXCPU
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL's action cannot be set (nor needs to be)
+            signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
         time.sleep(1)  # the signal is delivered before this ends
     raise SystemExit(os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else 70)

@@ -9,7 +9,7 @@
 ;;
 ;; Protocol. stdin, one line per job, fields separated by tabs:
 ;;   NONCE  PROXY-PID  JOB-DIR  CPU-S  FILE-SIZE-BYTES  MEMORY-BYTES  PRINT-PAGES(0|1)
-;; stdout: "ready" once; per job "started NONCE PID" and then "done NONCE WAIT-STATUS".
+;; stdout: "ready" once; per job "started NONCE PID" and then "done NONCE WAIT-STATUS CPU-SECONDS".
 ;; The child writes its stdout/stderr to the proxy's (the worker's forked job process) fds 1 and 2,
 ;; reopened through /proc, so the worker captures and caps them as for any other job.
 ;;
@@ -38,6 +38,11 @@
               ((string-prefix? "VmSize:" line)
                (* 1024 (string->number (car (string-tokenize (substring line 7))))))
               (else (loop (read-line port))))))))
+
+(define (children-cpu)
+  "CPU seconds of the children waited for so far: the proxy tells a kill at the CPU limit by it."
+  (let ((t (times)))
+    (exact->inexact (/ (+ (tms:cutime t) (tms:cstime t)) internal-time-units-per-second))))
 
 (define (run-job proxy dir cpu fsize memory print-pages)
   (setsid)
@@ -98,7 +103,9 @@
                   (begin
                     (format protocol "started ~a ~a\n" (car fields) pid)
                     (force-output protocol)
-                    (format protocol "done ~a ~a\n" (car fields) (cdr (waitpid pid)))
+                    (let* ((before (children-cpu))
+                           (status (cdr (waitpid pid))))
+                      (format protocol "done ~a ~a ~a\n" (car fields) status (- (children-cpu) before)))
                     (force-output protocol))))))
         (loop)))))
 
