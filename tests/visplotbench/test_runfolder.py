@@ -84,6 +84,21 @@ def test_reader_counts_tasks_without_records_once_in_the_manifest_order(tmp_path
     assert [a.task_id for a in run.scored_attempts] == ["latex_1", "svg_1", "svg_1"]
 
 
+def test_the_task_order_does_not_depend_on_the_order_attempts_finished_in(tmp_path):
+    # The bootstrap intervals resample tasks by position: the same attempts recorded in another
+    # order (a run's attempts finish in a different order each time) must give the same order.
+    finished = [attempt("svg_2", 0, "ok"), attempt("latex_1", 0, "ok"), attempt("svg_1", 0, "error")]
+    orders = []
+    for name, records in (("a", finished), ("b", finished[::-1])):
+        store = RunStore(tmp_path / name)
+        store.prepare(manifest(), resume=False)
+        for record in records:
+            store.append(record, [])
+        orders.append(list(RunFolder(tmp_path / name).task_languages().items()))
+    assert orders[0] == orders[1]
+    assert [task for task, _ in orders[0]][:2] == ["svg_1", "svg_2"]
+
+
 def test_cache_entries_written_by_many_threads_at_once_all_land(tmp_path):
     # Two attempts of one run with the same program cache the same render key at the same moment; a
     # temporary file named per process made one thread rename the other's away (FileNotFoundError).

@@ -69,8 +69,10 @@ class RunFolder:
         return {lang: n - seen.get(lang, 0) for lang, n in expected.items() if n > seen.get(lang, 0)}
 
     def task_languages(self) -> dict[str, str]:
-        """Task id -> language over every task of the run, in the run's language order.
+        """Task id -> language over every task of the run, in the run's language order, then by id.
 
+        By id, not in the order the attempts were recorded (which is the order they finished in):
+        the bootstrap intervals resample by position, so the summary must not depend on it.
         Tasks without a record keep their place in the denominator under ``"\\0not_run:<lang>:<i>"`` ids.
         """
         recorded = self._recorded_languages()
@@ -79,7 +81,9 @@ class RunFolder:
         missing = self.not_run()
         found: dict[str, str] = {}
         for lang in order:
-            found.update({task_id: lang for task_id, language in recorded.items() if language == lang})
+            found.update(
+                {task_id: lang for task_id, language in sorted(recorded.items()) if language == lang}
+            )
             found.update({f"\0{NOT_RUN}:{lang}:{i}": lang for i in range(missing.get(lang, 0))})
         return found
 
