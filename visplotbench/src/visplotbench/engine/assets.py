@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from visplotbench.engine._types import EnvironmentProblem
+from visplotbench.engine._usercache import user_cache_dir
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,7 @@ _STAMP = ".visplotbench-stamp"
 
 def assets_dir() -> Path:
     """Where the libraries live: ``$VISPLOTBENCH_ASSETS``, else ``${XDG_CACHE_HOME:-~/.cache}/visplotbench/assets``."""
-    explicit = os.environ.get("VISPLOTBENCH_ASSETS")
-    if explicit:
-        return Path(explicit).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache).expanduser() / "visplotbench" / "assets"
+    return user_cache_dir("VISPLOTBENCH_ASSETS", "assets")
 
 
 def _folder(asset: Asset) -> str:

@@ -19,17 +19,14 @@ import tempfile
 from pathlib import Path
 
 from visplotbench.engine._atomic import write_text_atomic
+from visplotbench.engine._usercache import user_cache_dir
 from visplotbench.engine.workers import mpl_fonts
 
 _log = logging.getLogger(__name__)
 
 
 def default_dir() -> Path:
-    explicit = os.environ.get("VISPLOTBENCH_MPL_FONTLIST")
-    if explicit:
-        return Path(explicit).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache).expanduser() / "visplotbench" / "mpl-fontlist"
+    return user_cache_dir("VISPLOTBENCH_MPL_FONTLIST", "mpl-fontlist")
 
 
 def entry_path(folder: Path) -> Path | None:

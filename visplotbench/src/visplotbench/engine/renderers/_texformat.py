@@ -32,6 +32,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from visplotbench.engine._usercache import user_cache_dir
+
 # Preloadable packages, most specific first: a document that loads pgfplots gets the pgfplots
 # format (pgfplots loads TikZ), one that only loads TikZ gets the TikZ format.
 PRELOADABLE = ("pgfplots", "tikz")
@@ -51,11 +53,7 @@ def wanted_package(source: str) -> str | None:
 
 
 def default_store() -> Path:
-    explicit = os.environ.get("VISPLOTBENCH_TEX_FORMATS")
-    if explicit:
-        return Path(explicit).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache).expanduser() / "visplotbench" / "tex-formats"
+    return user_cache_dir("VISPLOTBENCH_TEX_FORMATS", "tex-formats")
 
 
 def installation_stamp(package: str, env: dict[str, str]) -> str | None:
