@@ -3,7 +3,7 @@
 It imports a renderer's handler module once (``warm()``), then serves jobs: one JSON line per job on
 stdin, one JSON line back on stdout (the fields of ``ProcessResult``). The host side, which starts it
 and talks to it, is ``_worker.WarmWorker``; the modes (``fork``, ``inproc``) are described there.
-Only the standard library and ``_capture`` are imported before a handler's own imports.
+Only the standard library, ``_capture`` and ``_dumpable`` are imported before a handler's own imports.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from visplotbench.engine._capture import read_capped
+from visplotbench.engine._dumpable import set_dumpable
 
 
 def _kill_others(keep: set[int] | frozenset[int] = frozenset()) -> None:
@@ -189,18 +190,11 @@ def _run_inproc(handler: ModuleType, job: dict) -> dict:
     }
 
 
-def _set_non_dumpable() -> None:
-    """Jobs run as our user: without this they could ptrace us, or reopen our pipes to the host
-    through /proc/<pid>/fd, and so forge the replies of later jobs. (Forked children inherit it.)"""
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
-
-
 def serve(handler_name: str, mode: str) -> None:
     """The worker's main loop (runs inside the sandbox)."""
-    _set_non_dumpable()
+    # Jobs run as our user: without this they could ptrace us, or reopen our pipes to the host
+    # through /proc/<pid>/fd, and so forge the replies of later jobs. (Forked children inherit it.)
+    set_dumpable(False)
     handler = importlib.import_module(handler_name)
     handler.warm()
     protocol = os.fdopen(os.dup(1), "w", buffering=1)

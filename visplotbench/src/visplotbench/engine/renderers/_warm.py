@@ -225,6 +225,15 @@ class _Lending:
             return self.lent
 
 
+def stopped_unexpectedly(reply: ProcessResult) -> str:
+    """The error for a job whose worker died under it (not at a limit); "" otherwise."""
+    return (
+        f"The renderer stopped unexpectedly ({reply.crashed})."
+        if reply.crashed and not reply.timed_out
+        else ""
+    )
+
+
 def read_images(out_dir: Path) -> list[Image.Image]:
     """Images a job wrote to ``out/`` (0.png or 0.raw, 1.png, ...) in numeric order, decoded once.
 
@@ -292,8 +301,8 @@ class WarmRenderer(Renderer):
             proc = reply
             if reply.crashed and _ALLOCATION_FAILED.search(reply.crashed):
                 proc.memory_exceeded = True  # an in-process job asked for memory the worker could not get
-            elif reply.crashed and not reply.timed_out and not error:
-                error = f"The renderer stopped unexpectedly ({reply.crashed})."
+            elif not error:
+                error = stopped_unexpectedly(reply)
             result = finish(
                 self.language,
                 images,

@@ -45,7 +45,7 @@ from visplotbench.engine._jobcontrol import current as current_control
 from visplotbench.engine._sandbox import ProcessResult, bwrap_path, run_sandboxed
 from visplotbench.engine._types import EnvironmentProblem, Limits, RenderJob, RenderResult
 from visplotbench.engine.renderers._base import env_failure, finish, job_directory, limit_message
-from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool
+from visplotbench.engine.renderers._warm import WarmRenderer, WorkerPool, stopped_unexpectedly
 from visplotbench.engine.workers import lilypond_job
 
 if TYPE_CHECKING:
@@ -156,8 +156,8 @@ class LilyPondRenderer(WarmRenderer):
         if proc.returncode != 0 and not error_lines:
             rest = [line for line in proc.stderr.splitlines() if line.strip() and not _PROGRESS.match(line)]
             error_lines = "\n".join(rest[-15:]) or f"lilypond failed (exit status {proc.returncode})."
-            if proc.crashed and not proc.timed_out and not rest:
-                error_lines = f"The renderer stopped unexpectedly ({proc.crashed})."
+            if not rest:
+                error_lines = stopped_unexpectedly(proc) or error_lines
         try:
             images = _images(job_dir)
         except ValueError as exc:  # e.g. Scheme wrote a file called main.png that is not a PNG

@@ -29,6 +29,8 @@ import termios
 import time
 from pathlib import Path
 
+from visplotbench.engine._dumpable import set_dumpable
+
 # The renderer's options, for the server and the one-shot command (renderers/lilypond.py); -o
 # without a directory (one with a directory makes lilypond chdir there). The child sets
 # print-pages per job.
@@ -84,7 +86,7 @@ def run(job_dir: str, options: dict) -> None:
         raise SystemExit(70)
     # The server's child reopens our stdout and stderr through /proc; the worker is non-dumpable
     # (its protocol pipe is not reachable that way), so this process must be dumpable again.
-    _set_dumpable(True)
+    set_dumpable(True)
     nonce = secrets.token_hex(8)
     fields = [
         nonce,
@@ -162,10 +164,3 @@ def _log_tail() -> str:
         return Path(_LOG).read_text(errors="replace").strip()[-1500:]
     except OSError:
         return ""
-
-
-def _set_dumpable(on: bool) -> None:
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(4, int(on), 0, 0, 0)  # PR_SET_DUMPABLE
